@@ -1,0 +1,136 @@
+/* domain_match.c - pure host-name and User-Agent matching for TU Me evidence.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "domain_match.h"
+
+#include <string.h>
+
+struct tume_strlist {
+    GPtrArray *items;   /* of gchar*, lower case */
+};
+
+static tume_strlist_t *
+strlist_new(void)
+{
+    tume_strlist_t *l = g_new0(tume_strlist_t, 1);
+    l->items = g_ptr_array_new_with_free_func(g_free);
+    return l;
+}
+
+static void
+strlist_add(tume_strlist_t *l, gchar *item)
+{
+    if (item[0] == '\0' || l->items->len >= TUME_LIST_MAX) {
+        g_free(item);
+        return;
+    }
+    for (guint i = 0; i < l->items->len; i++) {
+        if (strcmp((const char *)g_ptr_array_index(l->items, i), item) == 0) {
+            g_free(item);
+            return;
+        }
+    }
+    g_ptr_array_add(l->items, item);
+}
+
+tume_strlist_t *
+tume_domain_list_new(const char *spec)
+{
+    tume_strlist_t *l = strlist_new();
+    if (spec == NULL)
+        return l;
+    gchar **parts = g_strsplit_set(spec, ",; \t\r\n", -1);
+    for (gchar **p = parts; *p != NULL; p++) {
+        const char *s = *p;
+        while (*s == '*' || *s == '.')
+            s++;
+        gchar *d = g_ascii_strdown(s, -1);
+        gsize n = strlen(d);
+        while (n > 0 && d[n - 1] == '.')
+            d[--n] = '\0';
+        strlist_add(l, d);
+    }
+    g_strfreev(parts);
+    return l;
+}
+
+tume_strlist_t *
+tume_product_list_new(const char *spec)
+{
+    tume_strlist_t *l = strlist_new();
+    if (spec == NULL)
+        return l;
+    gchar **parts = g_strsplit_set(spec, ",;", -1);
+    for (gchar **p = parts; *p != NULL; p++) {
+        gchar *d = g_ascii_strdown(g_strstrip(*p), -1);
+        strlist_add(l, d);
+    }
+    g_strfreev(parts);
+    return l;
+}
+
+void
+tume_strlist_free(tume_strlist_t *list)
+{
+    if (list == NULL)
+        return;
+    g_ptr_array_free(list->items, TRUE);
+    g_free(list);
+}
+
+guint
+tume_strlist_count(const tume_strlist_t *list)
+{
+    return list ? list->items->len : 0;
+}
+
+const char *
+tume_strlist_get(const tume_strlist_t *list, guint i)
+{
+    return (list && i < list->items->len) ? (const char *)g_ptr_array_index(list->items, i) : NULL;
+}
+
+gboolean
+tume_domain_matches(const tume_strlist_t *list, const guint8 *host, gsize len)
+{
+    if (list == NULL || host == NULL)
+        return FALSE;
+    while (len > 0 && host[len - 1] == '.')
+        len--;
+    if (len == 0 || len > TUME_HOST_MAX)
+        return FALSE;
+    for (guint i = 0; i < list->items->len; i++) {
+        const char *d = (const char *)g_ptr_array_index(list->items, i);
+        gsize dl = strlen(d);
+        if (dl > len)
+            continue;
+        if (g_ascii_strncasecmp((const char *)host + (len - dl), d, dl) != 0)
+            continue;
+        if (dl == len || host[len - dl - 1] == '.')
+            return TRUE;
+    }
+    return FALSE;
+}
+
+gboolean
+tume_user_agent_matches(const tume_strlist_t *list, const guint8 *ua, gsize len)
+{
+    if (list == NULL || ua == NULL)
+        return FALSE;
+    for (guint i = 0; i < list->items->len; i++) {
+        const char *p = (const char *)g_ptr_array_index(list->items, i);
+        gsize pl = strlen(p);
+        if (pl == 0 || pl > len)
+            continue;
+        for (gsize s = 0; s + pl <= len; s++) {
+            if (g_ascii_strncasecmp((const char *)ua + s, p, pl) != 0)
+                continue;
+            gboolean before_ok = (s == 0) || !g_ascii_isalnum(ua[s - 1]);
+            gboolean after_ok = (s + pl == len) || !g_ascii_isalnum(ua[s + pl]);
+            if (before_ok && after_ok)
+                return TRUE;
+        }
+    }
+    return FALSE;
+}

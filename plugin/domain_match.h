@@ -1,0 +1,42 @@
+/* domain_match.h - pure host-name and User-Agent matching for TU Me evidence.
+ *
+ * No epan state: lists are built from preference strings and matched against
+ * byte spans taken from packets.  Unit-tested in tests/test_domain_match.c.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef TUME_DOMAIN_MATCH_H
+#define TUME_DOMAIN_MATCH_H
+
+#include <glib.h>
+
+/* Longest host name we compare (RFC 1035 limit is 253). */
+#define TUME_HOST_MAX 255
+/* Most entries we keep from one preference string. */
+#define TUME_LIST_MAX 64
+
+typedef struct tume_strlist tume_strlist_t;
+
+/* A domain list: entries separated by commas, semicolons or white space.
+ * "jajah.com" and "*.jajah.com" both mean jajah.com and every name under it.
+ * Entries are lower-cased; a trailing dot is dropped.  Never returns NULL. */
+tume_strlist_t *tume_domain_list_new(const char *spec);
+
+/* A list of User-Agent product names ("TU Me, TUMe"): comma or semicolon
+ * separated (spaces inside a name are kept).  Never returns NULL. */
+tume_strlist_t *tume_product_list_new(const char *spec);
+
+void tume_strlist_free(tume_strlist_t *list);
+guint tume_strlist_count(const tume_strlist_t *list);
+const char *tume_strlist_get(const tume_strlist_t *list, guint i);
+
+/* TRUE if host (not NUL-terminated; a trailing dot is ignored) is one of the
+ * domains in the list or a name under one of them.  Case-insensitive. */
+gboolean tume_domain_matches(const tume_strlist_t *list, const guint8 *host, gsize len);
+
+/* TRUE if the User-Agent value names one of the products: the product appears
+ * case-insensitively with no letter or digit directly before or after it
+ * ("TU Me/1.0 (iPhone)" names "TU Me"; "Tumeric/2" does not name "TUMe"). */
+gboolean tume_user_agent_matches(const tume_strlist_t *list, const guint8 *ua, gsize len);
+
+#endif /* TUME_DOMAIN_MATCH_H */

@@ -1,0 +1,447 @@
+/* sip_parse.c - pure SIP start-line, framing and header checks for TU Me.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "sip_parse.h"
+
+#include <string.h>
+
+static const char SIP_VERSION_SP[] = "SIP/2.0 ";   /* status line prefix */
+static const char SP_SIP_VERSION[] = " SIP/2.0";   /* request line suffix */
+#define METHOD_MAX 32
+
+static gboolean
+ascii_prefix_ci(const guint8 *buf, gsize len, const char *lit, gsize lit_len)
+{
+    /* TRUE if the first min(len, lit_len) bytes agree with lit (ASCII, case-insensitive). */
+    gsize n = MIN(len, lit_len);
+    for (gsize i = 0; i < n; i++) {
+        if (g_ascii_tolower(buf[i]) != g_ascii_tolower((guint8)lit[i]))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* Returns the index of the first CR of a CRLF in buf[from..len), or -1. */
+static gssize
+find_crlf(const guint8 *buf, gsize from, gsize len)
+{
+    if (len < 2)
+        return -1;
+    for (gsize i = from; i + 1 < len; i++) {
+        if (buf[i] == '\r' && buf[i + 1] == '\n')
+            return (gssize)i;
+    }
+    return -1;
+}
+
+static gboolean
+is_uri_char(guint8 c)
+{
+    return c > 0x20 && c != 0x7f;
+}
+
+static gboolean
+is_reason_char(guint8 c)
+{
+    return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+/* The line buf[0..len) (len bounded, CRLF maybe missing) as a status line. */
+static tume_sip_start_t
+classify_status(const guint8 *buf, gsize len)
+{
+    gsize i = sizeof SIP_VERSION_SP - 1;     /* 8 */
+    if (len <= i)
+        return TUME_SIP_START_PREFIX;        /* prefix of "SIP/2.0 " (already compared) */
+    for (gsize d = 0; d < 3; d++, i++) {
+        if (i >= len)
+            return TUME_SIP_START_PREFIX;
+        if (!g_ascii_isdigit(buf[i]) || (d == 0 && (buf[i] < '1' || buf[i] > '6')))
+            return TUME_SIP_START_NO;
+    }
+    if (i >= len)
+        return TUME_SIP_START_PREFIX;
+    if (buf[i] != ' ')
+        return TUME_SIP_START_NO;
+    for (i++; i < len; i++) {
+        if (buf[i] == '\r') {
+            if (i + 1 >= len)
+                return TUME_SIP_START_PREFIX;
+            return buf[i + 1] == '\n' ? TUME_SIP_START_STATUS : TUME_SIP_START_NO;
+        }
+        if (!is_reason_char(buf[i]))
+            return TUME_SIP_START_NO;
+    }
+    return TUME_SIP_START_PREFIX;
+}
+
+static tume_sip_start_t
+classify_request(const guint8 *buf, gsize len)
+{
+    static const char *const schemes[] = { "sip:", "sips:", "tel:" };
+    gsize i = 0;
+
+    while (i < len && buf[i] >= 'A' && buf[i] <= 'Z') {
+        if (++i > METHOD_MAX)
+            return TUME_SIP_START_NO;
+    }
+    if (i == 0)
+        return TUME_SIP_START_NO;
+    if (i >= len)
+        return TUME_SIP_START_PREFIX;
+    if (buf[i] != ' ')
+        return TUME_SIP_START_NO;
+    i++;
+
+    /* Request-URI scheme: the few bytes that tell SIP from HTTP ("/", "*", "http:"). */
+    gboolean scheme_ok = FALSE, scheme_partial = FALSE;
+    gsize scheme_len = 0;
+    for (gsize s = 0; s < G_N_ELEMENTS(schemes); s++) {
+        gsize sl = strlen(schemes[s]);
+        if (!ascii_prefix_ci(buf + i, len - i, schemes[s], sl))
+            continue;
+        if (len - i < sl) {
+            scheme_partial = TRUE;
+        } else {
+            scheme_ok = TRUE;
+            scheme_len = sl;
+            break;
+        }
+    }
+    if (!scheme_ok)
+        return scheme_partial ? TUME_SIP_START_PREFIX : TUME_SIP_START_NO;
+    i += scheme_len;
+
+    while (i < len && is_uri_char(buf[i]))
+        i++;
+    if (i >= len)
+        return TUME_SIP_START_PREFIX;
+    if (buf[i] != ' ')
+        return TUME_SIP_START_NO;
+
+    /* " SIP/2.0" then CRLF */
+    gsize rest = len - i;
+    gsize vl = sizeof SP_SIP_VERSION - 1;
+    if (memcmp(buf + i, SP_SIP_VERSION, MIN(rest, vl)) != 0)
+        return TUME_SIP_START_NO;
+    if (rest < vl + 2) {
+        if (rest > vl && buf[i + vl] != '\r')
+            return TUME_SIP_START_NO;
+        return TUME_SIP_START_PREFIX;
+    }
+    return (buf[i + vl] == '\r' && buf[i + vl + 1] == '\n')
+        ? TUME_SIP_START_REQUEST : TUME_SIP_START_NO;
+}
+
+tume_sip_start_t
+tume_sip_classify_start(const guint8 *buf, gsize len)
+{
+    tume_sip_start_t r;
+
+    if (buf == NULL || len == 0)
+        return TUME_SIP_START_NO;
+    if (buf[0] == '\r') {
+        if (len == 1)
+            return TUME_SIP_START_PREFIX;
+        return buf[1] == '\n' ? TUME_SIP_START_KEEPALIVE : TUME_SIP_START_NO;
+    }
+    if (buf[0] < 'A' || buf[0] > 'Z')
+        return TUME_SIP_START_NO;            /* one compare rejects binary and lower case */
+
+    len = MIN(len, (gsize)TUME_SIP_START_LINE_MAX);
+    if (memcmp(buf, SIP_VERSION_SP, MIN(len, sizeof SIP_VERSION_SP - 1)) == 0) {
+        r = classify_status(buf, len);
+        if (r != TUME_SIP_START_NO)
+            goto done;
+        /* "S..." may still be SUBSCRIBE; fall through */
+    }
+    r = classify_request(buf, len);
+done:
+    if (r == TUME_SIP_START_PREFIX && len >= TUME_SIP_START_LINE_MAX)
+        return TUME_SIP_START_NO;            /* an endless start line is not SIP */
+    return r;
+}
+
+/* ---- headers ---- */
+
+static gboolean
+span_eq_ci(const guint8 *buf, tume_span_t s, const char *lit)
+{
+    gsize ll = strlen(lit);
+    return s.len == ll && g_ascii_strncasecmp((const char *)buf + s.off, lit, ll) == 0;
+}
+
+static void
+trim_span(const guint8 *buf, tume_span_t *s)
+{
+    while (s->len > 0 && (buf[s->off] == ' ' || buf[s->off] == '\t')) {
+        s->off++;
+        s->len--;
+    }
+    while (s->len > 0 && (buf[s->off + s->len - 1] == ' ' || buf[s->off + s->len - 1] == '\t'
+                          || buf[s->off + s->len - 1] == '\r' || buf[s->off + s->len - 1] == '\n'))
+        s->len--;
+}
+
+/* Parses a decimal Content-Length value; FALSE if not all digits or too big. */
+static gboolean
+parse_length(const guint8 *buf, tume_span_t s, guint32 *out)
+{
+    guint64 v = 0;
+    if (s.len == 0 || s.len > 10)
+        return FALSE;
+    for (gsize i = 0; i < s.len; i++) {
+        guint8 c = buf[s.off + i];
+        if (!g_ascii_isdigit(c))
+            return FALSE;
+        v = v * 10 + (guint64)(c - '0');
+    }
+    if (v > G_MAXUINT32)
+        return FALSE;
+    *out = (guint32)v;
+    return TRUE;
+}
+
+static gboolean
+parse_start_line(const guint8 *buf, gsize line_len, tume_sip_msg_t *msg)
+{
+    gsize vl = sizeof SIP_VERSION_SP - 1;
+    if (line_len >= vl + 3 && memcmp(buf, SIP_VERSION_SP, vl) == 0
+        && g_ascii_isdigit(buf[vl]) && g_ascii_isdigit(buf[vl + 1]) && g_ascii_isdigit(buf[vl + 2])) {
+        msg->is_request = FALSE;
+        msg->status_code = (guint)(buf[vl] - '0') * 100 + (guint)(buf[vl + 1] - '0') * 10
+                           + (guint)(buf[vl + 2] - '0');
+        msg->status.off = vl;
+        msg->status.len = line_len - vl;
+        trim_span(buf, &msg->status);
+        return msg->status_code >= 100 && msg->status_code <= 699;
+    }
+    /* METHOD SP Request-URI SP SIP/2.0 */
+    gsize i = 0;
+    while (i < line_len && buf[i] != ' ')
+        i++;
+    if (i == 0 || i >= line_len)
+        return FALSE;
+    msg->is_request = TRUE;
+    msg->method.off = 0;
+    msg->method.len = i;
+    gsize u = ++i;
+    while (i < line_len && buf[i] != ' ')
+        i++;
+    if (i == u || i >= line_len)
+        return FALSE;
+    msg->ruri.off = u;
+    msg->ruri.len = i - u;
+    return line_len - i == sizeof SP_SIP_VERSION - 1
+           && memcmp(buf + i, SP_SIP_VERSION, sizeof SP_SIP_VERSION - 1) == 0;
+}
+
+gboolean
+tume_sip_parse_message(const guint8 *buf, gsize len, tume_sip_msg_t *msg)
+{
+    memset(msg, 0, sizeof *msg);
+    if (buf == NULL)
+        return FALSE;
+    len = MIN(len, (gsize)TUME_SIP_HEADER_MAX);
+
+    gssize eol = find_crlf(buf, 0, len);
+    if (eol <= 0 || !parse_start_line(buf, (gsize)eol, msg))
+        return FALSE;
+
+    tume_span_t *cur = NULL;               /* value being continued by folded lines */
+    gsize pos = (gsize)eol + 2;
+    while (pos < len) {
+        gssize e = find_crlf(buf, pos, len);
+        if (e < 0)
+            return FALSE;                  /* header block not terminated */
+        gsize line_end = (gsize)e;
+        if (line_end == pos) {             /* empty line: end of headers */
+            msg->header_len = pos + 2;
+            return TRUE;
+        }
+        if (buf[pos] == ' ' || buf[pos] == '\t') {
+            /* RFC 3261 7.3.1 line folding: extend the previous value */
+            if (cur != NULL) {
+                cur->len = line_end - cur->off;
+                trim_span(buf, cur);
+            }
+            pos = line_end + 2;
+            continue;
+        }
+        cur = NULL;
+        gsize colon = pos;
+        while (colon < line_end && buf[colon] != ':')
+            colon++;
+        if (colon < line_end) {
+            tume_span_t name = { pos, colon - pos };
+            tume_span_t value = { colon + 1, line_end - colon - 1 };
+            trim_span(buf, &name);
+            trim_span(buf, &value);
+            if (span_eq_ci(buf, name, "call-id") || span_eq_ci(buf, name, "i"))
+                cur = &msg->call_id;
+            else if (span_eq_ci(buf, name, "from") || span_eq_ci(buf, name, "f"))
+                cur = &msg->from;
+            else if (span_eq_ci(buf, name, "to") || span_eq_ci(buf, name, "t"))
+                cur = &msg->to;
+            else if (span_eq_ci(buf, name, "user-agent"))
+                cur = &msg->user_agent;
+            else if ((span_eq_ci(buf, name, "content-length") || span_eq_ci(buf, name, "l"))
+                     && !msg->has_content_length) {
+                msg->has_content_length = TRUE;
+                if (!parse_length(buf, value, &msg->content_length))
+                    return FALSE;
+            }
+            if (cur != NULL) {
+                if (cur->len == 0 && cur->off == 0)
+                    *cur = value;          /* first occurrence wins */
+                else
+                    cur = NULL;
+            }
+        }
+        pos = line_end + 2;
+    }
+    return FALSE;
+}
+
+tume_sip_frame_t
+tume_sip_frame(const guint8 *buf, gsize len, gsize *pdu_len, const char **why)
+{
+    tume_sip_msg_t msg;
+
+    *pdu_len = 0;
+    if (why)
+        *why = NULL;
+    if (buf == NULL || len == 0)
+        return TUME_SIP_FRAME_NEED_MORE;
+
+    if (buf[0] == '\r') {
+        if (len == 1) {
+            *pdu_len = 1;
+            return TUME_SIP_FRAME_NEED_MORE;
+        }
+        if (buf[1] != '\n')
+            return TUME_SIP_FRAME_NOT_SIP;
+        if (len >= 4 && buf[2] == '\r' && buf[3] == '\n') {
+            *pdu_len = 4;
+            return TUME_SIP_FRAME_PING;
+        }
+        if (len == 3 && buf[2] == '\r') {
+            *pdu_len = 1;
+            return TUME_SIP_FRAME_NEED_MORE;
+        }
+        *pdu_len = 2;
+        return TUME_SIP_FRAME_PONG;
+    }
+
+    switch (tume_sip_classify_start(buf, len)) {
+    case TUME_SIP_START_REQUEST:
+    case TUME_SIP_START_STATUS:
+        break;
+    case TUME_SIP_START_PREFIX:
+        return TUME_SIP_FRAME_NEED_MORE;
+    default:
+        return TUME_SIP_FRAME_NOT_SIP;
+    }
+
+    gsize scan = MIN(len, (gsize)TUME_SIP_HEADER_MAX);
+    gboolean terminated = FALSE;
+    for (gsize i = 0; i + 3 < scan; i++) {
+        if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' && buf[i + 3] == '\n') {
+            terminated = TRUE;
+            break;
+        }
+    }
+    if (!terminated) {
+        if (len >= TUME_SIP_HEADER_MAX) {
+            if (why)
+                *why = "SIP header block longer than 64 KiB";
+            return TUME_SIP_FRAME_BAD;
+        }
+        return TUME_SIP_FRAME_NEED_MORE;
+    }
+    if (!tume_sip_parse_message(buf, scan, &msg)) {
+        if (why)
+            *why = "unparsable SIP header block or Content-Length";
+        return TUME_SIP_FRAME_BAD;
+    }
+    if (msg.content_length > TUME_SIP_BODY_MAX) {
+        if (why)
+            *why = "Content-Length larger than 16 MiB";
+        return TUME_SIP_FRAME_BAD;
+    }
+    gsize total = msg.header_len + msg.content_length;
+    if (len < total) {
+        *pdu_len = total - len;
+        return TUME_SIP_FRAME_NEED_MORE;
+    }
+    *pdu_len = total;
+    return TUME_SIP_FRAME_MESSAGE;
+}
+
+gboolean
+tume_sip_uri_host(const guint8 *buf, gsize len, tume_span_t *host)
+{
+    gsize start = 0, end = len;
+
+    host->off = host->len = 0;
+    if (buf == NULL)
+        return FALSE;
+    /* name-addr: look inside <...> only, so a display name cannot fool us */
+    for (gsize i = 0; i < len; i++) {
+        if (buf[i] == '<') {
+            start = i + 1;
+            for (gsize j = start; j < len; j++) {
+                if (buf[j] == '>') {
+                    end = j;
+                    break;
+                }
+            }
+            break;
+        }
+    }
+    gsize i = start;
+    while (i < end && (buf[i] == ' ' || buf[i] == '\t'))
+        i++;
+    if (end - i >= 4 && g_ascii_strncasecmp((const char *)buf + i, "sip:", 4) == 0)
+        i += 4;
+    else if (end - i >= 5 && g_ascii_strncasecmp((const char *)buf + i, "sips:", 5) == 0)
+        i += 5;
+    else
+        return FALSE;
+
+    /* userinfo ends with '@' if one comes before the end of the hostport */
+    gsize h = i;
+    for (gsize j = i; j < end; j++) {
+        guint8 c = buf[j];
+        if (c == '@') {
+            h = j + 1;
+            break;
+        }
+        if (c == ';' || c == '?' || c == '>' || c == ' ' || c == ',')
+            break;
+    }
+    if (h < end && buf[h] == '[') {
+        gsize j = h + 1;
+        while (j < end && buf[j] != ']')
+            j++;
+        if (j >= end || j == h + 1)
+            return FALSE;
+        host->off = h + 1;
+        host->len = j - h - 1;
+        return TRUE;
+    }
+    gsize j = h;
+    while (j < end) {
+        guint8 c = buf[j];
+        if (c == ':' || c == ';' || c == '?' || c == '>' || c == ',' || c == ' ' || c == '\t'
+            || c == '\r' || c == '\n')
+            break;
+        j++;
+    }
+    if (j == h)
+        return FALSE;
+    host->off = h;
+    host->len = j - h;
+    return TRUE;
+}

@@ -1,0 +1,84 @@
+/* tume.h - shared state of the TU Me plugin: the protocol, its preferences
+ * and the per-flow evidence that decides whether a TCP flow is TU Me.
+ *
+ * packet-tume.c owns everything declared here; the glue files (tume-sip.c,
+ * and later certificate and provisioning glue) only call these functions.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef TUME_H
+#define TUME_H
+
+#include <epan/packet.h>
+
+#include "domain_match.h"
+
+#define TUME_PLUGIN_VERSION_STR PLUGIN_VERSION
+
+#include <epan/expert.h>
+
+extern int proto_tume;
+
+/* Expert infos shared by every glue file (FIELDS.md). */
+extern expert_field ei_tume_msg_info;     /* tume.msg.info, chat */
+extern expert_field ei_tume_malformed;    /* tume.malformed, error */
+
+/* Preferences, parsed when preferences are applied. */
+typedef struct {
+    gboolean        sip_heuristic;        /* tume.sip_heuristic */
+    tume_strlist_t *signalling_domains;   /* tume.signalling_domains */
+    tume_strlist_t *user_agents;          /* tume.user_agents */
+} tume_config_t;
+
+extern const tume_config_t *tume_cfg;
+
+typedef enum {
+    TUME_FLOW_UNKNOWN = 0,
+    TUME_FLOW_SIGNALLING,
+    TUME_FLOW_PROVISIONING
+} tume_flow_kind_t;
+
+/* Evidence bits (FIELDS.md tume.evidence); order = display order. */
+enum {
+    TUME_EV_CERT_SUBJECT  = 1u << 0,
+    TUME_EV_CERT_SAN      = 1u << 1,
+    TUME_EV_SNI           = 1u << 2,
+    TUME_EV_HTTP_HOST     = 1u << 3,
+    TUME_EV_SIP_DOMAIN    = 1u << 4,
+    TUME_EV_SIP_UA        = 1u << 5,
+    TUME_EV_API_SIGNATURE = 1u << 6
+};
+/* Evidence that is enough on its own to call a flow TU Me. */
+#define TUME_EV_STRONG (TUME_EV_CERT_SUBJECT | TUME_EV_CERT_SAN | TUME_EV_SNI | \
+                        TUME_EV_HTTP_HOST | TUME_EV_SIP_DOMAIN | TUME_EV_SIP_UA)
+
+/* Per TCP conversation, wmem_file_scope().  Written on the first pass only. */
+typedef struct tume_flow {
+    guint32          proof_frame;    /* frame whose evidence made it TU Me; 0: not (yet) */
+    guint32          evidence;       /* TUME_EV_* seen so far */
+    tume_flow_kind_t kind;
+    gboolean         decrypted;      /* some payload was decrypted and dissected */
+} tume_flow_t;
+
+/* The flow of pinfo's TCP conversation; created if create is TRUE. */
+tume_flow_t *tume_flow_get(packet_info *pinfo, gboolean create);
+
+/* Record evidence (first pass only; later passes keep the first pass's result). */
+void tume_flow_add_evidence(tume_flow_t *flow, packet_info *pinfo, guint32 evidence);
+void tume_flow_set_kind(tume_flow_t *flow, packet_info *pinfo, tume_flow_kind_t kind);
+void tume_flow_set_decrypted(tume_flow_t *flow, packet_info *pinfo);
+
+/* Is this packet of the flow TU Me?  First pass: from the proving frame on;
+ * later passes (tshark -2, GUI): every packet of a flow that was proved. */
+gboolean tume_flow_is_tume(const tume_flow_t *flow, const packet_info *pinfo);
+
+/* The packet's single "tume" subtree (created with the flow-level fields on
+ * first use in this packet).  Call only when tume_flow_is_tume() is TRUE. */
+proto_tree *tume_packet_tree(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
+                             tume_flow_t *flow);
+
+/* Glue registration (called from packet-tume.c). */
+void tume_sip_register(void);
+void tume_sip_handoff(void);
+
+#endif /* TUME_H */

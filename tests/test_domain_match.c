@@ -1,0 +1,110 @@
+/* Unit tests for plugin/domain_match.c (domain lists, User-Agent names). */
+#include <string.h>
+#include <glib.h>
+
+#include "domain_match.h"
+
+static gboolean
+dm(const tume_strlist_t *l, const char *host)
+{
+    return tume_domain_matches(l, (const guint8 *)host, strlen(host));
+}
+
+static gboolean
+ua(const tume_strlist_t *l, const char *s)
+{
+    return tume_user_agent_matches(l, (const guint8 *)s, strlen(s));
+}
+
+static void
+test_domain_list_parse(void)
+{
+    tume_strlist_t *l = tume_domain_list_new(" *.Jajah.COM, tu.com;;example.org. \t.dot.net ,jajah.com");
+    g_assert_cmpuint(tume_strlist_count(l), ==, 4);
+    g_assert_cmpstr(tume_strlist_get(l, 0), ==, "jajah.com");
+    g_assert_cmpstr(tume_strlist_get(l, 1), ==, "tu.com");
+    g_assert_cmpstr(tume_strlist_get(l, 2), ==, "example.org");
+    g_assert_cmpstr(tume_strlist_get(l, 3), ==, "dot.net");
+    g_assert_null(tume_strlist_get(l, 4));
+    tume_strlist_free(l);
+
+    l = tume_domain_list_new("");
+    g_assert_cmpuint(tume_strlist_count(l), ==, 0);
+    g_assert_false(dm(l, "jajah.com"));
+    tume_strlist_free(l);
+    l = tume_domain_list_new(NULL);
+    g_assert_cmpuint(tume_strlist_count(l), ==, 0);
+    tume_strlist_free(l);
+    tume_strlist_free(NULL);
+}
+
+static void
+test_domain_match(void)
+{
+    tume_strlist_t *l = tume_domain_list_new("jajah.com, tu.com");
+    g_assert_true(dm(l, "jajah.com"));
+    g_assert_true(dm(l, "sip.tume.jajah.com"));
+    g_assert_true(dm(l, "SIP.TUME.JAJAH.COM."));
+    g_assert_true(dm(l, "api.tu.com"));
+    g_assert_false(dm(l, "notjajah.com"));
+    g_assert_false(dm(l, "jajah.com.evil.org"));
+    g_assert_false(dm(l, "ajah.com"));
+    g_assert_false(dm(l, "com"));
+    g_assert_false(dm(l, ""));
+    g_assert_false(dm(l, "."));
+    g_assert_false(dm(l, "example.org"));
+    g_assert_false(tume_domain_matches(l, NULL, 0));
+    g_assert_false(tume_domain_matches(NULL, (const guint8 *)"jajah.com", 9));
+    /* the length bound: no match on absurdly long names */
+    GString *s = g_string_new("");
+    while (s->len < TUME_HOST_MAX)
+        g_string_append(s, "a.");
+    g_string_append(s, "jajah.com");
+    g_assert_false(dm(l, s->str));
+    g_string_free(s, TRUE);
+    tume_strlist_free(l);
+}
+
+static void
+test_user_agent(void)
+{
+    tume_strlist_t *l = tume_product_list_new("TU Me, TUMe");
+    g_assert_cmpuint(tume_strlist_count(l), ==, 2);
+    g_assert_cmpstr(tume_strlist_get(l, 0), ==, "tu me");
+    g_assert_true(ua(l, "TU Me/1.0 (iPhone; iOS 5.1)"));
+    g_assert_true(ua(l, "tume/2.1"));
+    g_assert_true(ua(l, "Telefonica TUMe"));
+    g_assert_false(ua(l, "Tumeric/2.0"));
+    g_assert_false(ua(l, "Linphone/3.5.2 (belle-sip)"));
+    g_assert_false(ua(l, "TU Meeting/1"));
+    g_assert_false(ua(l, "STU Me"));
+    g_assert_false(ua(l, ""));
+    tume_strlist_free(l);
+
+    l = tume_product_list_new("");
+    g_assert_false(ua(l, "TU Me/1.0"));
+    tume_strlist_free(l);
+}
+
+static void
+test_list_cap(void)
+{
+    GString *s = g_string_new("");
+    for (int i = 0; i < TUME_LIST_MAX + 10; i++)
+        g_string_append_printf(s, "d%d.example,", i);
+    tume_strlist_t *l = tume_domain_list_new(s->str);
+    g_assert_cmpuint(tume_strlist_count(l), ==, TUME_LIST_MAX);
+    tume_strlist_free(l);
+    g_string_free(s, TRUE);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/domain/list-parse", test_domain_list_parse);
+    g_test_add_func("/domain/match", test_domain_match);
+    g_test_add_func("/domain/user-agent", test_user_agent);
+    g_test_add_func("/domain/list-cap", test_list_cap);
+    return g_test_run();
+}

@@ -1,0 +1,253 @@
+/* Unit tests for plugin/sip_parse.c (pure SIP start line, framing, headers). */
+#include <string.h>
+#include <glib.h>
+
+#include "sip_parse.h"
+
+#define B(s) ((const guint8 *)(s)), (sizeof(s) - 1)
+
+static void
+test_classify_requests(void)
+{
+    g_assert_cmpint(tume_sip_classify_start(B("REGISTER sip:tume.jajah.com SIP/2.0\r\n")), ==, TUME_SIP_START_REQUEST);
+    g_assert_cmpint(tume_sip_classify_start(B("INVITE sips:bob@x.jajah.com;transport=tls SIP/2.0\r\nVia: x\r\n")), ==, TUME_SIP_START_REQUEST);
+    g_assert_cmpint(tume_sip_classify_start(B("MESSAGE tel:+34600123456 SIP/2.0\r\n")), ==, TUME_SIP_START_REQUEST);
+    g_assert_cmpint(tume_sip_classify_start(B("OPTIONS SIP:host SIP/2.0\r\n")), ==, TUME_SIP_START_REQUEST);
+}
+
+static void
+test_classify_status(void)
+{
+    g_assert_cmpint(tume_sip_classify_start(B("SIP/2.0 401 Unauthorized\r\n")), ==, TUME_SIP_START_STATUS);
+    g_assert_cmpint(tume_sip_classify_start(B("SIP/2.0 200 OK\r\nVia: x\r\n")), ==, TUME_SIP_START_STATUS);
+    g_assert_cmpint(tume_sip_classify_start(B("SIP/2.0 180 \r\n")), ==, TUME_SIP_START_STATUS);
+    g_assert_cmpint(tume_sip_classify_start(B("SIP/2.0 700 Nope\r\n")), ==, TUME_SIP_START_NO);
+    g_assert_cmpint(tume_sip_classify_start(B("SIP/2.0 20 OK\r\n")), ==, TUME_SIP_START_NO);
+    g_assert_cmpint(tume_sip_classify_start(B("SIP/2.0 200OK\r\n")), ==, TUME_SIP_START_NO);
+    /* SUBSCRIBE starts with 'S' too */
+    g_assert_cmpint(tume_sip_classify_start(B("SUBSCRIBE sip:a@b SIP/2.0\r\n")), ==, TUME_SIP_START_REQUEST);
+}
+
+static void
+test_classify_rejects(void)
+{
+    g_assert_cmpint(tume_sip_classify_start(B("GET / HTTP/1.1\r\n")), ==, TUME_SIP_START_NO);
+    g_assert_cmpint(tume_sip_classify_start(B("POST /v1/items HTTP/1.1\r\n")), ==, TUME_SIP_START_NO);
+    g_assert_cmpint(tume_sip_classify_start(B("OPTIONS * HTTP/1.1\r\n")), ==, TUME_SIP_START_NO);
+    g_assert_cmpint(tume_sip_classify_start(B("OPTIONS http://x/ HTTP/1.1\r\n")), ==, TUME_SIP_START_NO);
+    g_assert_cmpint(tume_sip_classify_start(B("HTTP/1.1 200 OK\r\n")), ==, TUME_SIP_START_NO);
+    g_assert_cmpint(tume_sip_classify_start(B("PRI * HTTP/2.0\r\n")), ==, TUME_SIP_START_NO);
+    g_assert_cmpint(tume_sip_classify_start(B("\x16\x03\x01\x02\x00")), ==, TUME_SIP_START_NO);
+    g_assert_cmpint(tume_sip_classify_start(B("{\"a\":1}")), ==, TUME_SIP_START_NO);
+    g_assert_cmpint(tume_sip_classify_start(B("register sip:a SIP/2.0\r\n")), ==, TUME_SIP_START_NO);
+    g_assert_cmpint(tume_sip_classify_start(B("REGISTER sip:a SIP/3.0\r\n")), ==, TUME_SIP_START_NO);
+    g_assert_cmpint(tume_sip_classify_start(B("REGISTER sip:a SIP/2.0X\r\n")), ==, TUME_SIP_START_NO);
+    g_assert_cmpint(tume_sip_classify_start(B("REGISTER  sip:a SIP/2.0\r\n")), ==, TUME_SIP_START_NO);
+    g_assert_cmpint(tume_sip_classify_start(B("ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJ sip:a SIP/2.0\r\n")), ==, TUME_SIP_START_NO);
+    g_assert_cmpint(tume_sip_classify_start(B("\rX")), ==, TUME_SIP_START_NO);
+    g_assert_cmpint(tume_sip_classify_start(NULL, 0), ==, TUME_SIP_START_NO);
+    g_assert_cmpint(tume_sip_classify_start(B("")), ==, TUME_SIP_START_NO);
+}
+
+static void
+test_classify_prefix_and_keepalive(void)
+{
+    g_assert_cmpint(tume_sip_classify_start(B("\r\n\r\n")), ==, TUME_SIP_START_KEEPALIVE);
+    g_assert_cmpint(tume_sip_classify_start(B("\r\n")), ==, TUME_SIP_START_KEEPALIVE);
+    g_assert_cmpint(tume_sip_classify_start(B("\r")), ==, TUME_SIP_START_PREFIX);
+    g_assert_cmpint(tume_sip_classify_start(B("REGI")), ==, TUME_SIP_START_PREFIX);
+    g_assert_cmpint(tume_sip_classify_start(B("REGISTER ")), ==, TUME_SIP_START_PREFIX);
+    g_assert_cmpint(tume_sip_classify_start(B("REGISTER si")), ==, TUME_SIP_START_PREFIX);
+    g_assert_cmpint(tume_sip_classify_start(B("REGISTER sip:tume.jajah.com SI")), ==, TUME_SIP_START_PREFIX);
+    g_assert_cmpint(tume_sip_classify_start(B("REGISTER sip:tume.jajah.com SIP/2.0\r")), ==, TUME_SIP_START_PREFIX);
+    g_assert_cmpint(tume_sip_classify_start(B("SIP/2")), ==, TUME_SIP_START_PREFIX);
+    g_assert_cmpint(tume_sip_classify_start(B("SIP/2.0 40")), ==, TUME_SIP_START_PREFIX);
+    g_assert_cmpint(tume_sip_classify_start(B("SIP/2.0 401 Unauth")), ==, TUME_SIP_START_PREFIX);
+    /* a start line that never ends is not SIP */
+    GString *s = g_string_new("INVITE sip:");
+    while (s->len < TUME_SIP_START_LINE_MAX + 10)
+        g_string_append_c(s, 'a');
+    g_assert_cmpint(tume_sip_classify_start((const guint8 *)s->str, s->len), ==, TUME_SIP_START_NO);
+    g_string_free(s, TRUE);
+}
+
+static const char REG[] =
+    "REGISTER sip:tume.jajah.com SIP/2.0\r\n"
+    "Via: SIP/2.0/TLS 127.0.0.1:50600;branch=z9hG4bK-1\r\n"
+    "From: <sip:34600123456@tume.jajah.com>;tag=a1\r\n"
+    "To: <sip:34600123456@tume.jajah.com>\r\n"
+    "Call-ID: reg-0001@tume-iphone\r\n"
+    "CSeq: 1 REGISTER\r\n"
+    "User-Agent: TU Me/1.0 (iPhone; iOS 5.1)\r\n"
+    "Content-Length: 0\r\n"
+    "\r\n";
+
+static const char MSG_COMPACT[] =
+    "MESSAGE sip:b@tume.jajah.com SIP/2.0\r\n"
+    "v: SIP/2.0/TLS 127.0.0.1;branch=z9hG4bK-2\r\n"
+    "f: <sip:a@tume.jajah.com>;tag=x\r\n"
+    "t: <sip:b@tume.jajah.com>\r\n"
+    "i: msg-0002@tume-iphone\r\n"
+    "c: text/plain\r\n"
+    "l: 7\r\n"
+    "\r\n"
+    "compact";
+
+static void
+test_frame_messages(void)
+{
+    gsize n;
+    const char *why;
+
+    g_assert_cmpint(tume_sip_frame(B(REG), &n, &why), ==, TUME_SIP_FRAME_MESSAGE);
+    g_assert_cmpuint(n, ==, sizeof REG - 1);
+    g_assert_cmpint(tume_sip_frame(B(MSG_COMPACT), &n, &why), ==, TUME_SIP_FRAME_MESSAGE);
+    g_assert_cmpuint(n, ==, sizeof MSG_COMPACT - 1);
+
+    /* two messages back to back: the first is framed alone */
+    gchar *two = g_strconcat(REG, MSG_COMPACT, NULL);
+    g_assert_cmpint(tume_sip_frame((const guint8 *)two, strlen(two), &n, &why), ==, TUME_SIP_FRAME_MESSAGE);
+    g_assert_cmpuint(n, ==, sizeof REG - 1);
+    g_assert_cmpint(tume_sip_frame((const guint8 *)two + n, strlen(two) - n, &n, &why), ==, TUME_SIP_FRAME_MESSAGE);
+    g_assert_cmpuint(n, ==, sizeof MSG_COMPACT - 1);
+    g_free(two);
+
+    /* body cut short: says how much is missing */
+    g_assert_cmpint(tume_sip_frame((const guint8 *)MSG_COMPACT, sizeof MSG_COMPACT - 1 - 3, &n, &why), ==, TUME_SIP_FRAME_NEED_MORE);
+    g_assert_cmpuint(n, ==, 3);
+    /* headers cut short: unknown amount missing */
+    g_assert_cmpint(tume_sip_frame((const guint8 *)REG, 60, &n, &why), ==, TUME_SIP_FRAME_NEED_MORE);
+    g_assert_cmpuint(n, ==, 0);
+    /* start line cut short */
+    g_assert_cmpint(tume_sip_frame(B("INVITE sip:a@b"), &n, &why), ==, TUME_SIP_FRAME_NEED_MORE);
+}
+
+static void
+test_frame_keepalives_and_bad(void)
+{
+    gsize n;
+    const char *why;
+
+    g_assert_cmpint(tume_sip_frame(B("\r\n\r\n"), &n, &why), ==, TUME_SIP_FRAME_PING);
+    g_assert_cmpuint(n, ==, 4);
+    g_assert_cmpint(tume_sip_frame(B("\r\n"), &n, &why), ==, TUME_SIP_FRAME_PONG);
+    g_assert_cmpuint(n, ==, 2);
+    g_assert_cmpint(tume_sip_frame(B("\r\nSIP/2.0 200 OK\r\n"), &n, &why), ==, TUME_SIP_FRAME_PONG);
+    g_assert_cmpuint(n, ==, 2);
+    g_assert_cmpint(tume_sip_frame(B("\r\n\r"), &n, &why), ==, TUME_SIP_FRAME_NEED_MORE);
+    g_assert_cmpint(tume_sip_frame(B("\r"), &n, &why), ==, TUME_SIP_FRAME_NEED_MORE);
+    g_assert_cmpint(tume_sip_frame(B("\rx"), &n, &why), ==, TUME_SIP_FRAME_NOT_SIP);
+    g_assert_cmpint(tume_sip_frame(B("GET / HTTP/1.1\r\n\r\n"), &n, &why), ==, TUME_SIP_FRAME_NOT_SIP);
+    g_assert_cmpint(tume_sip_frame(B("\x17\x03\x03\x00\x10"), &n, &why), ==, TUME_SIP_FRAME_NOT_SIP);
+
+    g_assert_cmpint(tume_sip_frame(B("SIP/2.0 200 OK\r\nContent-Length: 12x\r\n\r\n"), &n, &why), ==, TUME_SIP_FRAME_BAD);
+    g_assert_nonnull(why);
+    g_assert_cmpint(tume_sip_frame(B("SIP/2.0 200 OK\r\nContent-Length: 99999999999\r\n\r\n"), &n, &why), ==, TUME_SIP_FRAME_BAD);
+    g_assert_cmpint(tume_sip_frame(B("SIP/2.0 200 OK\r\nl: 20000000\r\n\r\n"), &n, &why), ==, TUME_SIP_FRAME_BAD);
+    g_assert_cmpstr(why, ==, "Content-Length larger than 16 MiB");
+    /* no Content-Length: empty body */
+    g_assert_cmpint(tume_sip_frame(B("SIP/2.0 200 OK\r\nVia: x\r\n\r\nNEXT"), &n, &why), ==, TUME_SIP_FRAME_MESSAGE);
+    g_assert_cmpuint(n, ==, 26);   /* 16 + 8 + 2 */
+
+    /* a header block that never ends */
+    gsize big = TUME_SIP_HEADER_MAX + 100;
+    guint8 *buf = g_malloc(big);
+    memset(buf, 'a', big);
+    memcpy(buf, "SIP/2.0 200 OK\r\nX: ", 19);
+    g_assert_cmpint(tume_sip_frame(buf, big, &n, &why), ==, TUME_SIP_FRAME_BAD);
+    g_assert_cmpint(tume_sip_frame(buf, 1000, &n, &why), ==, TUME_SIP_FRAME_NEED_MORE);
+    g_free(buf);
+}
+
+static gchar *
+span_str(const char *base, tume_span_t s)
+{
+    return g_strndup(base + s.off, s.len);
+}
+
+static void
+test_parse_headers(void)
+{
+    tume_sip_msg_t m;
+    gchar *v;
+
+    g_assert_true(tume_sip_parse_message(B(REG), &m));
+    g_assert_true(m.is_request);
+    v = span_str(REG, m.method); g_assert_cmpstr(v, ==, "REGISTER"); g_free(v);
+    v = span_str(REG, m.ruri); g_assert_cmpstr(v, ==, "sip:tume.jajah.com"); g_free(v);
+    v = span_str(REG, m.call_id); g_assert_cmpstr(v, ==, "reg-0001@tume-iphone"); g_free(v);
+    v = span_str(REG, m.user_agent); g_assert_cmpstr(v, ==, "TU Me/1.0 (iPhone; iOS 5.1)"); g_free(v);
+    v = span_str(REG, m.from); g_assert_cmpstr(v, ==, "<sip:34600123456@tume.jajah.com>;tag=a1"); g_free(v);
+    g_assert_true(m.has_content_length);
+    g_assert_cmpuint(m.content_length, ==, 0);
+    g_assert_cmpuint(m.header_len, ==, sizeof REG - 1);
+
+    g_assert_true(tume_sip_parse_message(B(MSG_COMPACT), &m));
+    v = span_str(MSG_COMPACT, m.call_id); g_assert_cmpstr(v, ==, "msg-0002@tume-iphone"); g_free(v);
+    v = span_str(MSG_COMPACT, m.to); g_assert_cmpstr(v, ==, "<sip:b@tume.jajah.com>"); g_free(v);
+    g_assert_cmpuint(m.content_length, ==, 7);
+
+    static const char RESP[] =
+        "SIP/2.0 401 Unauthorized\r\n"
+        "CALL-ID:   folded-\r\n"
+        "  part2\r\n"
+        "Server: Jajah SIP\r\n"
+        "\r\n";
+    g_assert_true(tume_sip_parse_message(B(RESP), &m));
+    g_assert_false(m.is_request);
+    g_assert_cmpuint(m.status_code, ==, 401);
+    v = span_str(RESP, m.status); g_assert_cmpstr(v, ==, "401 Unauthorized"); g_free(v);
+    v = span_str(RESP, m.call_id); g_assert_cmpstr(v, ==, "folded-\r\n  part2"); g_free(v);
+    g_assert_cmpuint(m.user_agent.len, ==, 0);
+    g_assert_false(m.has_content_length);
+
+    g_assert_false(tume_sip_parse_message(B("SIP/2.0 200 OK\r\nVia: x\r\n"), &m));
+    g_assert_false(tume_sip_parse_message(B("GET / HTTP/1.1\r\n\r\n"), &m));
+    g_assert_false(tume_sip_parse_message(NULL, 0, &m));
+}
+
+static void
+check_host(const char *uri, const char *expect)
+{
+    tume_span_t h;
+    gboolean ok = tume_sip_uri_host((const guint8 *)uri, strlen(uri), &h);
+    if (expect == NULL) {
+        g_assert_false(ok);
+        return;
+    }
+    g_assert_true(ok);
+    gchar *v = g_strndup(uri + h.off, h.len);
+    g_assert_cmpstr(v, ==, expect);
+    g_free(v);
+}
+
+static void
+test_uri_host(void)
+{
+    check_host("sip:tume.jajah.com", "tume.jajah.com");
+    check_host("<sip:34600123456@tume.jajah.com>;tag=a1", "tume.jajah.com");
+    check_host("\"sip:evil@jajah.com\" <sip:bob@example.org:5061;transport=tls>", "example.org");
+    check_host("sips:alice@[2001:db8::1]:5061", "2001:db8::1");
+    check_host("SIP:User@Host.Jajah.COM;lr", "Host.Jajah.COM");
+    check_host("sip:host?subject=x", "host");
+    check_host("sip:user:pw@host.example", "host.example");
+    check_host("tel:+34600123456", NULL);
+    check_host("<sip:>", NULL);
+    check_host("sips:a@[", NULL);
+    check_host("", NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/sip/classify/requests", test_classify_requests);
+    g_test_add_func("/sip/classify/status", test_classify_status);
+    g_test_add_func("/sip/classify/rejects", test_classify_rejects);
+    g_test_add_func("/sip/classify/prefix-keepalive", test_classify_prefix_and_keepalive);
+    g_test_add_func("/sip/frame/messages", test_frame_messages);
+    g_test_add_func("/sip/frame/keepalives-bad", test_frame_keepalives_and_bad);
+    g_test_add_func("/sip/parse/headers", test_parse_headers);
+    g_test_add_func("/sip/uri/host", test_uri_host);
+    return g_test_run();
+}
