@@ -1,0 +1,989 @@
+#!/usr/bin/env python3
+"""Regenerate the test captures in this directory.
+
+Run as root from the repository top:
+
+    sudo python3 captures/generate.py            # reuse captures/pki/ if present
+    sudo python3 captures/generate.py --new-pki  # throw away and recreate the PKI
+    sudo python3 captures/generate.py --only tume-signalling-tls12
+
+Everything is done with real stacks on the loopback interface:
+  * certificates are made with the ``openssl`` command line tool,
+  * TLS is Python's ``ssl`` module (OpenSSL), the client context writes an
+    NSS key log (``keylog_filename``),
+  * the traffic is captured with ``dumpcap -i lo -f "tcp port 443"``,
+  * the key log is embedded with ``editcap --inject-secrets tls,<keys>``.
+
+Only the Python standard library is used.  The application-level content
+(SIP Call-IDs, tags, branches, bodies, HTTP bodies, the random bytes of the
+non-TLS capture) is fixed, so reruns produce the same plaintext; TLS bytes,
+TCP ports/sequence numbers and timestamps differ on every run.
+"""
+
+import argparse
+import hashlib
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PKI_DIR = os.path.join(HERE, "pki")
+PORT = 443
+SOCK_TIMEOUT = 20.0
+
+# TCP_MAXSEG used for the TU Me signalling scenarios (A and B).
+SIGNALLING_MSS = 536
+# The loopback device does GSO/TSO, so a single send() larger than the MSS is
+# handed to the capture as ONE big "super packet" even with TCP_MAXSEG=536.
+# Clamping the advertised receive window to < 4*MSS makes the Linux sender's
+# size goal (bounded to half the peer's max window) a single MSS, so every
+# skb -- and therefore every captured frame -- carries at most one MSS.
+SIGNALLING_WINDOW_CLAMP = 2090
+
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def run(cmd, **kw):
+    res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    if res.returncode != 0:
+        sys.stderr.write("command failed: %s\n%s%s" % (
+            " ".join(cmd), res.stdout.decode(errors="replace"),
+            res.stderr.decode(errors="replace")))
+        raise SystemExit(1)
+    return res.stdout.decode(errors="replace")
+
+
+# ---------------------------------------------------------------------------
+# PKI (openssl CLI)
+# ---------------------------------------------------------------------------
+
+CAS = {
+    "tume-ca": {
+        "subj": "/C=ES/O=Example Test PKI/CN=TU Me Test Root CA",
+        "serial": "0x01",
+    },
+    "other-ca": {
+        "subj": "/C=DE/O=Other PKI/CN=Other Test CA",
+        "serial": "0x01",
+    },
+}
+
+LEAVES = {
+    "sip.tume.jajah.com": {
+        "ca": "tume-ca",
+        "subj": "/C=US/O=Jajah Inc./CN=sip.tume.jajah.com",
+        "san": "DNS:sip.tume.jajah.com, DNS:*.tume.jajah.com",
+        "serial": "0x1001",
+    },
+    "sip.example.org": {
+        "ca": "other-ca",
+        "subj": "/C=DE/O=Example SIP/CN=sip.example.org",
+        "san": "DNS:sip.example.org",
+        "serial": "0x2001",
+    },
+    "api.example.net": {
+        "ca": "other-ca",
+        "subj": "/C=DE/O=Example API/CN=api.example.net",
+        "san": "DNS:api.example.net",
+        "serial": "0x2002",
+    },
+}
+
+OPENSSL_CNF = """\
+[req]
+distinguished_name = req_dn
+prompt = no
+[req_dn]
+CN = placeholder
+[v3_ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[v3_leaf]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid, issuer
+subjectAltName = %(san)s
+"""
+
+
+def pki_path(name, ext):
+    return os.path.join(PKI_DIR, "%s.%s" % (name, ext))
+
+
+def ensure_pki(new_pki):
+    if new_pki and os.path.isdir(PKI_DIR):
+        shutil.rmtree(PKI_DIR)
+    os.makedirs(PKI_DIR, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="tume-pki-")
+    created_cas = set()
+    try:
+        for name, ca in CAS.items():
+            key, crt = pki_path(name, "key"), pki_path(name, "crt")
+            if os.path.exists(key) and os.path.exists(crt):
+                continue
+            cnf = os.path.join(tmp, name + ".cnf")
+            with open(cnf, "w") as f:
+                f.write(OPENSSL_CNF % {"san": "DNS:unused.invalid"})
+            run(["openssl", "req", "-x509", "-new", "-newkey", "rsa:2048", "-nodes",
+                 "-keyout", key, "-out", crt, "-days", "3650", "-sha256",
+                 "-subj", ca["subj"], "-set_serial", ca["serial"],
+                 "-config", cnf, "-extensions", "v3_ca"])
+            created_cas.add(name)
+            log("  pki: created CA %s" % name)
+        for name, leaf in LEAVES.items():
+            key, crt, chain = (pki_path(name, "key"), pki_path(name, "crt"),
+                               pki_path(name, "chain.pem"))
+            if (leaf["ca"] not in created_cas and os.path.exists(key)
+                    and os.path.exists(crt) and os.path.exists(chain)):
+                continue
+            cnf = os.path.join(tmp, name + ".cnf")
+            with open(cnf, "w") as f:
+                f.write(OPENSSL_CNF % {"san": leaf["san"]})
+            csr = os.path.join(tmp, name + ".csr")
+            run(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes",
+                 "-keyout", key, "-out", csr, "-subj", leaf["subj"], "-config", cnf])
+            run(["openssl", "x509", "-req", "-in", csr,
+                 "-CA", pki_path(leaf["ca"], "crt"), "-CAkey", pki_path(leaf["ca"], "key"),
+                 "-set_serial", leaf["serial"], "-days", "3650", "-sha256",
+                 "-extfile", cnf, "-extensions", "v3_leaf", "-out", crt])
+            with open(chain, "w") as out:
+                for part in (crt, pki_path(leaf["ca"], "crt")):
+                    with open(part) as f:
+                        out.write(f.read())
+            log("  pki: created server certificate %s (issuer %s)" % (name, leaf["ca"]))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+# sockets / TLS
+# ---------------------------------------------------------------------------
+
+def _tcp_opts(s, small_segments):
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if small_segments:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, SIGNALLING_MSS)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_WINDOW_CLAMP, SIGNALLING_WINDOW_CLAMP)
+
+
+def listen(ip, small_segments=False):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    _tcp_opts(s, small_segments)          # before listen(): inherited by accept()
+    s.bind((ip, PORT))
+    s.listen(1)
+    s.settimeout(SOCK_TIMEOUT)
+    return s
+
+
+def accept(lsock):
+    conn, _ = lsock.accept()
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    conn.settimeout(SOCK_TIMEOUT)
+    return conn
+
+
+def connect(client_ip, server_ip, small_segments=False):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    _tcp_opts(s, small_segments)          # before connect(): affects the SYN's MSS
+    s.bind((client_ip, 0))
+    s.settimeout(SOCK_TIMEOUT)
+    s.connect((server_ip, PORT))
+    return s
+
+
+def _versions(ctx, version):
+    ctx.minimum_version = version
+    ctx.maximum_version = version
+    if version == ssl.TLSVersion.TLSv1_2:
+        ctx.set_ciphers("ECDHE-RSA-AES128-GCM-SHA256")
+
+
+def server_context(leaf, version):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    _versions(ctx, version)
+    ctx.load_cert_chain(pki_path(leaf, "chain.pem"), pki_path(leaf, "key"))
+    # No session tickets: keeps the record sequence minimal and the
+    # ordering deterministic (TLS 1.3 tickets would race the first request).
+    ctx.options |= ssl.OP_NO_TICKET
+    ctx.num_tickets = 0
+    return ctx
+
+
+def client_context(ca, version, keylog):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    _versions(ctx, version)
+    ctx.load_verify_locations(pki_path(ca, "crt"))
+    ctx.keylog_filename = keylog
+    return ctx
+
+
+def tls_client_close(tls):
+    """Send close_notify, wait for the peer's close_notify, then FIN."""
+    raw = tls.unwrap()
+    raw.close()
+
+
+def tls_server_close(tls):
+    """Called after the client's close_notify was read: answer it, wait for FIN."""
+    raw = tls.unwrap()
+    while raw.recv(4096):
+        pass
+    raw.close()
+
+
+class ServerThread(threading.Thread):
+    def __init__(self, fn, *args):
+        super().__init__(daemon=True)
+        self.fn, self.args, self.exc = fn, args, None
+
+    def run(self):
+        try:
+            self.fn(*self.args)
+        except BaseException as e:  # re-raised in the main thread
+            self.exc = e
+
+    def finish(self):
+        self.join(SOCK_TIMEOUT + 5)
+        if self.is_alive():
+            raise RuntimeError("server thread did not finish")
+        if self.exc:
+            raise self.exc
+
+
+# ---------------------------------------------------------------------------
+# SIP / HTTP message framing
+# ---------------------------------------------------------------------------
+
+COMPACT = {"v": "via", "f": "from", "t": "to", "i": "call-id", "c": "content-type",
+           "l": "content-length", "m": "contact", "k": "supported", "s": "subject",
+           "e": "content-encoding"}
+
+
+class Msg:
+    def __init__(self, start, headers, body, raw):
+        self.start, self.headers, self.body, self.raw = start, headers, body, raw
+
+    def get(self, name):
+        name = name.lower()
+        for k, v in self.headers:
+            if COMPACT.get(k.lower(), k.lower()) == name:
+                return v
+        return None
+
+    def has_compact(self):
+        return any(k.lower() in COMPACT for k, _ in self.headers)
+
+    @property
+    def method(self):
+        return self.start.split(" ", 1)[0]
+
+    @property
+    def status(self):
+        return self.start.split(" ", 2)[1]
+
+    def __repr__(self):
+        return "<%s>" % self.start
+
+
+class Framer:
+    """Stream framing for SIP (with RFC 5626 CRLF keep-alives) and HTTP/1.1."""
+
+    def __init__(self, sock, side):
+        self.sock, self.side, self.buf = sock, side, b""
+
+    def _parse(self):
+        b = self.buf
+        if b.startswith(b"\r\n"):
+            if self.side == "client":               # server -> client: CRLF pong
+                self.buf = b[2:]
+                return "PONG"
+            if b.startswith(b"\r\n\r\n"):           # client -> server: CRLFCRLF ping
+                self.buf = b[4:]
+                return "PING"
+            if len(b) < 4:
+                return None                         # maybe half a ping, read more
+            self.buf = b[2:]                        # stray CRLF, ignore
+            return self._parse()
+        idx = b.find(b"\r\n\r\n")
+        if idx < 0:
+            return None
+        lines = b[:idx].decode("utf-8").split("\r\n")
+        headers = []
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers.append((name.strip(), value.strip()))
+        msg = Msg(lines[0], headers, b"", b"")
+        cl = msg.get("content-length")
+        if cl is None:
+            if self.side != "http":   # SIP over a stream transport: mandatory
+                raise ValueError("message without Content-Length: %r" % lines[0])
+            cl = 0                    # HTTP request without a body
+        end = idx + 4 + int(cl)
+        if len(b) < end:
+            return None
+        msg.body, msg.raw = b[idx + 4:end], b[:end]
+        self.buf = b[end:]
+        return msg
+
+    def next(self):
+        """Next message, "PING"/"PONG", or None at end of stream."""
+        while True:
+            item = self._parse()
+            if item is not None:
+                return item
+            data = self.sock.recv(65536)
+            if not data:
+                if self.buf:
+                    raise ValueError("stream ended inside a message: %r" % self.buf[:60])
+                return None
+            self.buf += data
+
+    def expect(self, wanted):
+        """Read len(wanted) items; each is "PONG" or a status code string."""
+        got = []
+        for w in wanted:
+            item = self.next()
+            label = item if isinstance(item, str) else (
+                item.status if item is not None else None)
+            if label != w:
+                raise RuntimeError("expected %s, got %r" % (w, item))
+            got.append(item)
+        return got
+
+
+def build(start, headers, body=b"", cl_name="Content-Length"):
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    lines = [start] + ["%s: %s" % (k, v) for k, v in headers]
+    if cl_name:
+        lines.append("%s: %d" % (cl_name, len(body)))
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + body
+
+
+def sip_response(req, code, reason, extra=(), body=b"", to_tag=None, server="Jajah SIP"):
+    compact = req.has_compact()
+    to = req.get("to")
+    if to_tag and ";tag=" not in to:
+        to += ";tag=" + to_tag
+    if compact:
+        hdrs = [("v", req.get("via")), ("f", req.get("from")), ("t", to),
+                ("i", req.get("call-id")), ("CSeq", req.get("cseq"))]
+    else:
+        hdrs = [("Via", req.get("via")), ("From", req.get("from")), ("To", to),
+                ("Call-ID", req.get("call-id")), ("CSeq", req.get("cseq"))]
+    hdrs += list(extra)
+    hdrs.append(("Server", server))
+    return build("SIP/2.0 %d %s" % (code, reason), hdrs, body,
+                 cl_name="l" if compact else "Content-Length")
+
+
+# ---------------------------------------------------------------------------
+# Scenarios A / B: TU Me signalling (SIP over TLS, tume.jajah.com)
+# ---------------------------------------------------------------------------
+
+TUME_DOMAIN = "tume.jajah.com"
+TUME_USER = "34600123456"
+TUME_PEER = "34600999888"
+TUME_PASSWORD = "tume-test-password"
+TUME_UA = "TU Me/1.0 (iPhone; iOS 5.1)"
+TUME_NONCE = "4f7a1c2e000000017d3b9a51c0ffee42"
+TUME_CNONCE = "0a4f113b9c2d7e61"
+TUME_ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REGISTER"
+
+
+def md5hex(s):
+    return hashlib.md5(s.encode("utf-8")).hexdigest()
+
+
+def digest_response(user, realm, password, method, uri, nonce, nc, cnonce, qop):
+    ha1 = md5hex("%s:%s:%s" % (user, realm, password))
+    ha2 = md5hex("%s:%s" % (method, uri))
+    return md5hex("%s:%s:%s:%s:%s:%s" % (ha1, nonce, nc, cnonce, qop, ha2))
+
+
+def parse_digest(value):
+    assert value.startswith("Digest ")
+    return {k: (v1 if v1 else v2) for k, v1, v2 in
+            re.findall(r'(\w+)=(?:"([^"]*)"|([^\s,]+))', value[7:])}
+
+
+def tume_sdp_offer(ip):
+    return ("v=0\r\n"
+            "o=tume 1333000000 1333000000 IN IP4 %(ip)s\r\n"
+            "s=TU Me call\r\n"
+            "c=IN IP4 %(ip)s\r\n"
+            "t=0 0\r\n"
+            "m=audio 40000 RTP/AVP 0 8 101\r\n"
+            "a=rtpmap:0 PCMU/8000\r\n"
+            "a=rtpmap:8 PCMA/8000\r\n"
+            "a=rtpmap:101 telephone-event/8000\r\n"
+            "a=fmtp:101 0-15\r\n"
+            "a=ptime:20\r\n"
+            "a=sendrecv\r\n" % {"ip": ip}).encode()
+
+
+def tume_sdp_answer(ip):
+    return ("v=0\r\n"
+            "o=jajah 2012000000 2012000000 IN IP4 %(ip)s\r\n"
+            "s=Jajah\r\n"
+            "c=IN IP4 %(ip)s\r\n"
+            "t=0 0\r\n"
+            "m=audio 40002 RTP/AVP 0 101\r\n"
+            "a=rtpmap:0 PCMU/8000\r\n"
+            "a=rtpmap:101 telephone-event/8000\r\n"
+            "a=fmtp:101 0-15\r\n"
+            "a=ptime:20\r\n"
+            "a=sendrecv\r\n" % {"ip": ip}).encode()
+
+
+def tume_client(tls, cip):
+    f = Framer(tls, "client")
+    me = "<sip:%s@%s>" % (TUME_USER, TUME_DOMAIN)
+    peer = "<sip:%s@%s>" % (TUME_PEER, TUME_DOMAIN)
+    peer_uri = "sip:%s@%s" % (TUME_PEER, TUME_DOMAIN)
+    contact = "<sip:%s@%s:50600;transport=tls>" % (TUME_USER, cip)
+
+    def via(branch):
+        return "SIP/2.0/TLS %s:50600;branch=%s" % (cip, branch)
+
+    # 1. CRLF keep-alive ping -> pong (first application data record)
+    tls.sendall(b"\r\n\r\n")
+    f.expect(["PONG"])
+
+    # 2. REGISTER without credentials -> 401
+    reg_uri = "sip:" + TUME_DOMAIN
+
+    def register(cseq, branch, auth=None):
+        h = [("Via", via(branch)), ("Max-Forwards", "70"),
+             ("From", me + ";tag=tume-a1"), ("To", me),
+             ("Call-ID", "reg-0001@tume-iphone"), ("CSeq", "%d REGISTER" % cseq),
+             ("Contact", contact)]
+        if auth:
+            h.append(("Authorization", auth))
+        h += [("User-Agent", TUME_UA), ("Expires", "3600")]
+        return build("REGISTER %s SIP/2.0" % reg_uri, h)
+
+    tls.sendall(register(1, "z9hG4bK-reg-1"))
+    (r401,) = f.expect(["401"])
+    chal = parse_digest(r401.get("www-authenticate"))
+
+    # 3. REGISTER with Digest credentials -> 200
+    nc = "00000001"
+    resp = digest_response(TUME_USER, chal["realm"], TUME_PASSWORD, "REGISTER", reg_uri,
+                           chal["nonce"], nc, TUME_CNONCE, "auth")
+    auth = ('Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", '
+            'algorithm=MD5, cnonce="%s", qop=auth, nc=%s'
+            % (TUME_USER, chal["realm"], chal["nonce"], reg_uri, resp, TUME_CNONCE, nc))
+    tls.sendall(register(2, "z9hG4bK-reg-2", auth))
+    f.expect(["200"])
+
+    # 4. OPTIONS -> 200 with Allow
+    tls.sendall(build("OPTIONS sip:%s SIP/2.0" % TUME_DOMAIN, [
+        ("Via", via("z9hG4bK-opt-1")), ("Max-Forwards", "70"),
+        ("From", me + ";tag=tume-o1"), ("To", "<sip:%s>" % TUME_DOMAIN),
+        ("Call-ID", "opt-0001@tume-iphone"), ("CSeq", "1 OPTIONS"),
+        ("Contact", contact), ("Accept", "application/sdp"),
+        ("User-Agent", TUME_UA)]))
+    f.expect(["200"])
+
+    # 5. MESSAGE text/plain -> 202
+    tls.sendall(build("MESSAGE %s SIP/2.0" % peer_uri, [
+        ("Via", via("z9hG4bK-msg-1")), ("Max-Forwards", "70"),
+        ("From", me + ";tag=tume-m1"), ("To", peer),
+        ("Call-ID", "msg-0001@tume-iphone"), ("CSeq", "1 MESSAGE"),
+        ("User-Agent", TUME_UA), ("Content-Type", "text/plain")],
+        "Hola, esto es TU Me"))
+    f.expect(["202"])
+
+    # 6. INVITE with SDP, sent as two TLS records -> [100+180] , [200+SDP]
+    invite = build("INVITE %s SIP/2.0" % peer_uri, [
+        ("Via", via("z9hG4bK-inv-1")), ("Max-Forwards", "70"),
+        ("From", me + ";tag=tume-c1"), ("To", peer),
+        ("Call-ID", "call-0001@tume-iphone"), ("CSeq", "1 INVITE"),
+        ("Contact", contact), ("Allow", TUME_ALLOW),
+        ("User-Agent", TUME_UA), ("Content-Type", "application/sdp")],
+        tume_sdp_offer(cip))
+    body_start = invite.index(b"\r\n\r\n") + 4
+    split = body_start + (len(invite) - body_start) // 2
+    # split in the middle of an SDP line, so that the second record does not
+    # start (or the first end) with CRLF -- that would look like a keep-alive
+    while invite[split - 1:split + 1].strip(b"\r\n") != invite[split - 1:split + 1]:
+        split += 1
+    tls.sendall(invite[:split])
+    tls.sendall(invite[split:])
+    f.expect(["100", "180", "200"])
+
+    # 7. ACK (no reply)
+    tls.sendall(build("ACK %s SIP/2.0" % peer_uri, [
+        ("Via", via("z9hG4bK-ack-1")), ("Max-Forwards", "70"),
+        ("From", me + ";tag=tume-c1"), ("To", peer + ";tag=jajah-c1"),
+        ("Call-ID", "call-0001@tume-iphone"), ("CSeq", "1 ACK"),
+        ("User-Agent", TUME_UA)]))
+
+    # 8. MESSAGE with compact headers -> compact 200
+    tls.sendall(build("MESSAGE %s SIP/2.0" % peer_uri, [
+        ("v", via("z9hG4bK-msg-2")), ("Max-Forwards", "70"),
+        ("f", me + ";tag=tume-m2"), ("t", peer),
+        ("i", "msg-0002@tume-iphone"), ("CSeq", "1 MESSAGE"),
+        ("User-Agent", TUME_UA), ("c", "text/plain")],
+        "compact", cl_name="l"))
+    f.expect(["200"])
+
+    # 9. BYE -> 200
+    tls.sendall(build("BYE %s SIP/2.0" % peer_uri, [
+        ("Via", via("z9hG4bK-bye-1")), ("Max-Forwards", "70"),
+        ("From", me + ";tag=tume-c1"), ("To", peer + ";tag=jajah-c1"),
+        ("Call-ID", "call-0001@tume-iphone"), ("CSeq", "2 BYE"),
+        ("User-Agent", TUME_UA)]))
+    f.expect(["200"])
+
+    # 10. CRLF keep-alive again
+    tls.sendall(b"\r\n\r\n")
+    f.expect(["PONG"])
+
+
+def tume_server(tls, sip_ip):
+    f = Framer(tls, "server")
+    while True:
+        req = f.next()
+        if req is None:
+            return
+        if req == "PING":
+            tls.sendall(b"\r\n")
+            continue
+        m = req.method
+        if m == "REGISTER":
+            auth = req.get("authorization")
+            if auth is None:
+                tls.sendall(sip_response(req, 401, "Unauthorized", [
+                    ("WWW-Authenticate",
+                     'Digest realm="%s", nonce="%s", algorithm=MD5, qop="auth"'
+                     % (TUME_DOMAIN, TUME_NONCE))], to_tag="jajah-r1"))
+                continue
+            d = parse_digest(auth)
+            want = digest_response(d["username"], d["realm"], TUME_PASSWORD, "REGISTER",
+                                   d["uri"], d["nonce"], d["nc"], d["cnonce"], d["qop"])
+            if d["response"] != want or d["nonce"] != TUME_NONCE:
+                raise RuntimeError("digest check failed")
+            tls.sendall(sip_response(req, 200, "OK", [
+                ("Contact", req.get("contact") + ";expires=3600"),
+                ("Expires", "3600")], to_tag="jajah-r1"))
+        elif m == "OPTIONS":
+            tls.sendall(sip_response(req, 200, "OK", [
+                ("Allow", TUME_ALLOW), ("Accept", "application/sdp, text/plain"),
+                ("Supported", "path, outbound")], to_tag="jajah-o1"))
+        elif m == "MESSAGE":
+            if req.has_compact():
+                tls.sendall(sip_response(req, 200, "OK", to_tag="jajah-m2"))
+            else:
+                tls.sendall(sip_response(req, 202, "Accepted", to_tag="jajah-m1"))
+        elif m == "INVITE":
+            if req.get("content-type") != "application/sdp" or b"m=audio 40000" not in req.body:
+                raise RuntimeError("bad INVITE body")
+            contact = "<sip:%s@%s:443;transport=tls>" % (TUME_PEER, sip_ip)
+            tls.sendall(sip_response(req, 100, "Trying") +
+                        sip_response(req, 180, "Ringing", [("Contact", contact)],
+                                     to_tag="jajah-c1"))
+            tls.sendall(sip_response(req, 200, "OK", [
+                ("Contact", contact), ("Allow", TUME_ALLOW),
+                ("Content-Type", "application/sdp")],
+                tume_sdp_answer(sip_ip), to_tag="jajah-c1"))
+        elif m == "ACK":
+            pass
+        elif m == "BYE":
+            tls.sendall(sip_response(req, 200, "OK"))
+        else:
+            raise RuntimeError("unexpected request %r" % req)
+
+
+def scenario_tume(version, cip, sip_ip):
+    def go(keylog):
+        lsock = listen(sip_ip, small_segments=True)
+        sctx = server_context("sip.tume.jajah.com", version)
+
+        def server():
+            try:
+                tls = sctx.wrap_socket(accept(lsock), server_side=True)
+            finally:
+                lsock.close()
+            tume_server(tls, sip_ip)
+            tls_server_close(tls)
+
+        th = ServerThread(server)
+        th.start()
+        cctx = client_context("tume-ca", version, keylog)
+        tls = cctx.wrap_socket(connect(cip, sip_ip, small_segments=True),
+                               server_hostname="sip.tume.jajah.com")
+        tume_client(tls, cip)
+        tls_client_close(tls)
+        th.finish()
+    return go
+
+
+# ---------------------------------------------------------------------------
+# Scenario C: SIP over TLS to a non-TU Me server (negative)
+# ---------------------------------------------------------------------------
+
+OTHER_UA = "Linphone/3.5.2 (belle-sip)"
+OTHER_SERVER = "Example SIP Server 1.0"
+
+
+def other_sip_client(tls, cip):
+    f = Framer(tls, "client")
+    me = "<sip:alice@example.org>"
+    contact = "<sip:alice@%s:5061;transport=tls>" % cip
+
+    def via(branch):
+        return "SIP/2.0/TLS %s:5061;branch=%s" % (cip, branch)
+
+    tls.sendall(build("REGISTER sip:example.org SIP/2.0", [
+        ("Via", via("z9hG4bK-lp-reg-1")), ("Max-Forwards", "70"),
+        ("From", me + ";tag=lp-r1"), ("To", me),
+        ("Call-ID", "other-reg-1@linphone"), ("CSeq", "1 REGISTER"),
+        ("Contact", contact), ("User-Agent", OTHER_UA), ("Expires", "600")]))
+    f.expect(["200"])
+    tls.sendall(build("MESSAGE sip:bob@example.org SIP/2.0", [
+        ("Via", via("z9hG4bK-lp-msg-1")), ("Max-Forwards", "70"),
+        ("From", me + ";tag=lp-m1"), ("To", "<sip:bob@example.org>"),
+        ("Call-ID", "other-msg-1@linphone"), ("CSeq", "1 MESSAGE"),
+        ("User-Agent", OTHER_UA), ("Content-Type", "text/plain")], "hello"))
+    f.expect(["200"])
+    tls.sendall(build("OPTIONS sip:example.org SIP/2.0", [
+        ("Via", via("z9hG4bK-lp-opt-1")), ("Max-Forwards", "70"),
+        ("From", me + ";tag=lp-o1"), ("To", "<sip:example.org>"),
+        ("Call-ID", "other-opt-1@linphone"), ("CSeq", "1 OPTIONS"),
+        ("Contact", contact), ("Accept", "application/sdp"),
+        ("User-Agent", OTHER_UA)]))
+    f.expect(["200"])
+
+
+def other_sip_server(tls):
+    f = Framer(tls, "server")
+    while True:
+        req = f.next()
+        if req is None:
+            return
+        if req == "PING":
+            tls.sendall(b"\r\n")
+            continue
+        m = req.method
+        if m == "REGISTER":
+            tls.sendall(sip_response(req, 200, "OK", [
+                ("Contact", req.get("contact") + ";expires=600"), ("Expires", "600")],
+                to_tag="srv-r1", server=OTHER_SERVER))
+        elif m == "MESSAGE":
+            tls.sendall(sip_response(req, 200, "OK", to_tag="srv-m1", server=OTHER_SERVER))
+        elif m == "OPTIONS":
+            tls.sendall(sip_response(req, 200, "OK", [
+                ("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REGISTER")],
+                to_tag="srv-o1", server=OTHER_SERVER))
+        else:
+            raise RuntimeError("unexpected request %r" % req)
+
+
+def scenario_other_sip(keylog):
+    cip, sip_ip = "127.0.0.3", "127.0.0.20"
+    version = ssl.TLSVersion.TLSv1_2
+    lsock = listen(sip_ip)
+    sctx = server_context("sip.example.org", version)
+
+    def server():
+        try:
+            tls = sctx.wrap_socket(accept(lsock), server_side=True)
+        finally:
+            lsock.close()
+        other_sip_server(tls)
+        tls_server_close(tls)
+
+    th = ServerThread(server)
+    th.start()
+    cctx = client_context("other-ca", version, keylog)
+    tls = cctx.wrap_socket(connect(cip, sip_ip), server_hostname="sip.example.org")
+    other_sip_client(tls, cip)
+    tls_client_close(tls)
+    th.finish()
+
+
+# ---------------------------------------------------------------------------
+# Scenario D: HTTPS JSON API (negative)
+# ---------------------------------------------------------------------------
+
+def scenario_https_json(keylog):
+    cip, sip_ip = "127.0.0.4", "127.0.0.30"
+    version = ssl.TLSVersion.TLSv1_2
+    lsock = listen(sip_ip)
+    sctx = server_context("api.example.net", version)
+
+    def server():
+        try:
+            tls = sctx.wrap_socket(accept(lsock), server_side=True)
+        finally:
+            lsock.close()
+        f = Framer(tls, "http")
+        while True:
+            req = f.next()
+            if req is None:
+                break
+            if req.start == "POST /v1/items HTTP/1.1":
+                if req.body != b'{"name":"widget","count":3}':
+                    raise RuntimeError("bad POST body")
+                body = '{"id":42,"status":"created"}'
+            elif req.start == "GET /v1/items/42 HTTP/1.1":
+                body = '{"id":42,"name":"widget"}'
+            else:
+                raise RuntimeError("unexpected request %r" % req)
+            tls.sendall(build("HTTP/1.1 200 OK", [
+                ("Server", "example-api/1.0"), ("Content-Type", "application/json"),
+                ("Connection", "keep-alive")], body))
+        tls_server_close(tls)
+
+    th = ServerThread(server)
+    th.start()
+    cctx = client_context("other-ca", version, keylog)
+    tls = cctx.wrap_socket(connect(cip, sip_ip), server_hostname="api.example.net")
+    f = Framer(tls, "http")
+    tls.sendall(build("POST /v1/items HTTP/1.1", [
+        ("Host", "api.example.net"), ("User-Agent", "example-client/1.0"),
+        ("Accept", "application/json"), ("Content-Type", "application/json")],
+        '{"name":"widget","count":3}'))
+    f.expect(["200"])
+    tls.sendall(build("GET /v1/items/42 HTTP/1.1", [
+        ("Host", "api.example.net"), ("User-Agent", "example-client/1.0"),
+        ("Accept", "application/json")], cl_name=None))
+    f.expect(["200"])
+    tls_client_close(tls)
+    th.finish()
+
+
+# ---------------------------------------------------------------------------
+# Scenario E: plain HTTP on 443 (negative, no TLS)
+# ---------------------------------------------------------------------------
+
+def scenario_plain_http(_keylog):
+    cip, sip_ip = "127.0.0.5", "127.0.0.40"
+    lsock = listen(sip_ip)
+
+    def server():
+        try:
+            conn = accept(lsock)
+        finally:
+            lsock.close()
+        f = Framer(conn, "http")
+        req = f.next()
+        if req.start != "GET /index.html HTTP/1.1":
+            raise RuntimeError("unexpected request %r" % req)
+        conn.sendall(build("HTTP/1.1 200 OK", [
+            ("Server", "example-httpd/1.0"), ("Content-Type", "text/html"),
+            ("Connection", "close")], "<html>hi</html>"))
+        conn.close()                       # server closes (Connection: close)
+
+    th = ServerThread(server)
+    th.start()
+    s = connect(cip, sip_ip)
+    s.sendall(b"GET /index.html HTTP/1.1\r\nHost: www.example.com\r\n"
+              b"User-Agent: example-client/1.0\r\nAccept: text/html\r\n"
+              b"Connection: close\r\n\r\n")
+    data = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
+    if not data.startswith(b"HTTP/1.1 200 OK") or not data.endswith(b"<html>hi</html>"):
+        raise RuntimeError("bad HTTP response")
+    s.close()
+    th.finish()
+
+
+# ---------------------------------------------------------------------------
+# Scenario F: non-TLS binary / clear-text on 443 (negative, no TLS)
+# ---------------------------------------------------------------------------
+
+def recv_exact(s, n):
+    data = b""
+    while len(data) < n:
+        d = s.recv(n - len(data))
+        if not d:
+            raise RuntimeError("short read")
+        data += d
+    return data
+
+
+def exchange_plain(cip, sip_ip, c2s, s2c):
+    lsock = listen(sip_ip)
+
+    def server():
+        try:
+            conn = accept(lsock)
+        finally:
+            lsock.close()
+        if recv_exact(conn, len(c2s)) != c2s:
+            raise RuntimeError("bad client data")
+        conn.sendall(s2c)
+        if conn.recv(4096):                # wait for the client's FIN
+            raise RuntimeError("unexpected extra data")
+        conn.close()
+
+    th = ServerThread(server)
+    th.start()
+    s = connect(cip, sip_ip)
+    s.sendall(c2s)
+    if recv_exact(s, len(s2c)) != s2c:
+        raise RuntimeError("bad server data")
+    s.close()
+    th.finish()
+
+
+def scenario_non_tls(_keylog):
+    rng = random.Random(443)
+    c2s = rng.randbytes(300)
+    s2c = rng.randbytes(100)
+    exchange_plain("127.0.0.6", "127.0.0.50", c2s, s2c)
+    time.sleep(0.2)
+    exchange_plain("127.0.0.6", "127.0.0.51", b"SIP/2.0 200 OK\r\n\r\n", b"OK\r\n")
+
+
+# ---------------------------------------------------------------------------
+# capture driver
+# ---------------------------------------------------------------------------
+
+SCENARIOS = [
+    # name, function, uses TLS (keys + -nokeys variant)
+    ("tume-signalling-tls12",
+     scenario_tume(ssl.TLSVersion.TLSv1_2, "127.0.0.1", "127.0.0.10"), True),
+    ("tume-signalling-tls13",
+     scenario_tume(ssl.TLSVersion.TLSv1_3, "127.0.0.2", "127.0.0.11"), True),
+    ("other-sip-tls", scenario_other_sip, True),
+    ("other-https-json", scenario_https_json, True),
+    ("plain-http-443", scenario_plain_http, False),
+    ("non-tls-443", scenario_non_tls, False),
+]
+
+
+def start_dumpcap(path):
+    p = subprocess.Popen(["dumpcap", "-q", "-i", "lo", "-f", "tcp port 443", "-w", path],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 15
+    while not (os.path.exists(path) and os.path.getsize(path) > 0):
+        if p.poll() is not None:
+            raise RuntimeError("dumpcap exited: %s" % p.stderr.read().decode(errors="replace"))
+        if time.time() > deadline:
+            p.kill()
+            p.wait()
+            raise RuntimeError("dumpcap did not start capturing")
+        time.sleep(0.1)
+    time.sleep(1.0)
+    return p
+
+
+def stop_dumpcap(p):
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(15)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        raise RuntimeError("dumpcap did not stop on SIGTERM")
+
+
+def generate(name, fn, tls):
+    tmp = tempfile.mkdtemp(prefix="tume-cap-")
+    try:
+        raw = os.path.join(tmp, name + ".pcapng")
+        keylog = os.path.join(tmp, name + ".keylog")
+        p = start_dumpcap(raw)
+        try:
+            fn(keylog)
+            time.sleep(1.0)
+        finally:
+            stop_dumpcap(p)
+        out = os.path.join(HERE, name + ".pcapng")
+        if tls:
+            with open(keylog) as f:
+                lines = [l for l in f.read().splitlines() if l.strip() and not l.startswith("#")]
+            if not lines:
+                raise RuntimeError("no TLS secrets were logged")
+            keys = os.path.join(HERE, name + ".keys")
+            with open(keys, "w") as f:
+                f.write("\n".join(lines) + "\n")
+            run(["editcap", "--inject-secrets", "tls," + keys, raw, out])
+            shutil.copyfile(raw, os.path.join(HERE, name + "-nokeys.pcapng"))
+        else:
+            shutil.copyfile(raw, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def tshark(*args):
+    res = subprocess.run(["tshark"] + list(args), stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL)
+    return res.stdout.decode(errors="replace")
+
+
+def summary(name, tls):
+    files = [name + ".pcapng"] + ([name + "-nokeys.pcapng", name + ".keys"] if tls else [])
+    out = os.path.join(HERE, name + ".pcapng")
+    m = re.search(r"Number of packets:\s*(\d+)", run(["capinfos", "-c", out]))
+    frames = m.group(1) if m else "?"
+    line = "%-24s frames=%-4s" % (name, frames)
+    if tls:
+        # count decrypted TLS records with the embedded secrets (DSB)
+        dec = tshark("-r", out, "-x").count("Decrypted TLS (")
+        # records reassembled from several TCP segments
+        reasm = len([l for l in tshark("-r", out, "-Y", "tcp.reassembled.length",
+                                        "-T", "fields", "-e", "frame.number").split()
+                     if l])
+        line += " decrypted-records=%-3d frames-with-reassembly=%d" % (dec, reasm)
+    sizes = ", ".join("%s %dB" % (fn, os.path.getsize(os.path.join(HERE, fn))) for fn in files)
+    log(line)
+    log("    " + sizes)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--new-pki", action="store_true",
+                    help="delete captures/pki/ and create new certificates")
+    ap.add_argument("--only", action="append", metavar="NAME",
+                    help="only (re)generate this capture (repeatable)")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("must run as root (dumpcap on lo, bind to port 443)")
+    names = [s[0] for s in SCENARIOS]
+    for n in args.only or []:
+        if n not in names:
+            sys.exit("unknown scenario %s (known: %s)" % (n, ", ".join(names)))
+    log("PKI in %s" % PKI_DIR)
+    ensure_pki(args.new_pki)
+    todo = [s for s in SCENARIOS if not args.only or s[0] in args.only]
+    for name, fn, tls in todo:
+        log("capturing %s ..." % name)
+        generate(name, fn, tls)
+    log("")
+    log("summary:")
+    for name, _, tls in todo:
+        summary(name, tls)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,393 @@
+#!/usr/bin/env python3
+"""tshark-driven tests of the TU Me plugin on the bundled captures.
+
+Each test case is one ctest test (tests/CMakeLists.txt registers them):
+
+    tshark_tests.py --plugin FILE --ws-version 4.0 --captures DIR CASE
+
+tshark ignores WIRESHARK_PLUGIN_DIR and the personal plugin folder when it
+runs as root, so when this script runs as root it runs tshark as the user
+"nobody" (setpriv) with a private HOME.  The plugin is copied into a private
+<dir>/<major.minor>/epan/ layout and the captures into a private folder, so
+neither the checkout's permissions nor a system-wide install of the plugin
+can change what is tested.  "Stock" runs point WIRESHARK_PLUGIN_DIR at an
+empty layout: same tshark, no plugin.
+"""
+import argparse
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+# ---------------------------------------------------------------- expectations
+
+# The dialogue of captures/generate.py scenarios A and B, in stream order.
+TUME_SIGNALLING = [
+    ("keepalive-ping", ""),
+    ("keepalive-pong", ""),
+    ("REGISTER", "reg-0001@tume-iphone"),
+    ("401 Unauthorized", "reg-0001@tume-iphone"),
+    ("REGISTER", "reg-0001@tume-iphone"),
+    ("200 OK", "reg-0001@tume-iphone"),
+    ("OPTIONS", "opt-0001@tume-iphone"),
+    ("200 OK", "opt-0001@tume-iphone"),
+    ("MESSAGE", "msg-0001@tume-iphone"),
+    ("202 Accepted", "msg-0001@tume-iphone"),
+    ("INVITE", "call-0001@tume-iphone"),
+    ("100 Trying", "call-0001@tume-iphone"),
+    ("180 Ringing", "call-0001@tume-iphone"),
+    ("200 OK", "call-0001@tume-iphone"),
+    ("ACK", "call-0001@tume-iphone"),
+    ("MESSAGE", "msg-0002@tume-iphone"),
+    ("200 OK", "msg-0002@tume-iphone"),
+    ("BYE", "call-0001@tume-iphone"),
+    ("200 OK", "call-0001@tume-iphone"),
+    ("keepalive-ping", ""),
+    ("keepalive-pong", ""),
+]
+# What Wireshark's own SIP dissector sees in the same stream (method or code).
+TUME_SIGNALLING_SIP = [t.split(" ")[0] for t, _ in TUME_SIGNALLING if not t.startswith("keepalive")]
+OTHER_SIP = ["REGISTER", "200", "MESSAGE", "200", "OPTIONS", "200"]
+
+NEGATIVE_CAPTURES = ["other-https-json", "plain-http-443", "non-tls-443"]
+ALL_CAPTURES = ["tume-signalling-tls12", "tume-signalling-tls13", "other-sip-tls"] + NEGATIVE_CAPTURES
+
+FIELDS_IMPLEMENTED = ["tume", "tume.flow", "tume.evidence", "tume.msg_type", "tume.sip.call_id",
+                      "tume.msg.info", "tume.malformed"]
+
+AGG = "\x1f"   # aggregator for repeated fields: a byte no field value contains
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def check_eq(got, want, what):
+    if got != want:
+        raise Failure("%s:\n  expected %r\n  got      %r" % (what, want, got))
+
+
+# ---------------------------------------------------------------- environment
+
+class Env:
+    def __init__(self, plugin, ws_version, captures, tshark):
+        self.tshark = tshark
+        self.root = tempfile.mkdtemp(prefix="tume-test-")
+        os.chmod(self.root, 0o755)
+        self.plugin_dir = os.path.join(self.root, "plugins")
+        epan = os.path.join(self.plugin_dir, ws_version, "epan")
+        os.makedirs(epan)
+        shutil.copy(plugin, os.path.join(epan, "tume.so"))
+        self.stock_dir = os.path.join(self.root, "stock-plugins")
+        os.makedirs(os.path.join(self.stock_dir, ws_version, "epan"))
+        self.cap_dir = os.path.join(self.root, "captures")
+        shutil.copytree(captures, self.cap_dir)
+        self.home = os.path.join(self.root, "home")
+        os.makedirs(self.home)
+        self.drop = None
+        if os.geteuid() == 0:
+            nobody = pwd.getpwnam("nobody")
+            for dirpath, dirnames, filenames in os.walk(self.root):
+                for n in dirnames + filenames:
+                    os.chmod(os.path.join(dirpath, n), 0o755 if n in dirnames else 0o644)
+            os.chown(self.home, nobody.pw_uid, nobody.pw_gid)
+            self.drop = ["setpriv", "--reuid=%d" % nobody.pw_uid, "--regid=%d" % nobody.pw_gid,
+                         "--clear-groups"]
+
+    def cleanup(self):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def cap(self, name, suffix=".pcapng"):
+        return os.path.join(self.cap_dir, name + suffix)
+
+    def run(self, args, plugin=True, check_rc=True):
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": self.home,
+            "LANG": "C.UTF-8",
+            "WIRESHARK_PLUGIN_DIR": self.plugin_dir if plugin else self.stock_dir,
+        }
+        cmd = (self.drop or []) + [self.tshark] + list(args)
+        p = subprocess.run(cmd, env=env, cwd=self.root, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True, timeout=600)
+        if check_rc and p.returncode != 0:
+            raise Failure("tshark failed (%d): %s\n%s" % (p.returncode, " ".join(cmd), p.stderr))
+        # tshark warns when run as root; nothing else may appear on stderr
+        err = [l for l in p.stderr.splitlines() if l.strip() and "dangerous" not in l]
+        if check_rc and err:
+            raise Failure("tshark wrote to stderr: %s\n%s" % (" ".join(cmd), "\n".join(err)))
+        return p.stdout
+
+    def fields(self, cap_file, fields, filt=None, two_pass=False, opts=(), plugin=True):
+        args = ["-n", "-r", cap_file, "-T", "fields", "-E", "separator=/t",
+                "-E", "occurrence=a", "-E", "aggregator=" + AGG]
+        if two_pass:
+            args.append("-2")
+        if filt:
+            args += ["-Y", filt]
+        for o in opts:
+            args += ["-o", o]
+        for f in fields:
+            args += ["-e", f]
+        out = self.run(args, plugin=plugin)
+        rows = []
+        for line in out.splitlines():
+            cols = line.split("\t")
+            cols += [""] * (len(fields) - len(cols))
+            rows.append(cols)
+        return rows
+
+
+def split(v):
+    return v.split(AGG) if v else []
+
+
+# ---------------------------------------------------------------- helpers
+
+def per_stream(rows):
+    """rows of (frame, stream, tcp.len, tume.flow, msg_type, call_id, ...)"""
+    streams = {}
+    for r in rows:
+        streams.setdefault(int(r[1]), []).append(r)
+    return streams
+
+
+SIG_FIELDS = ["frame.number", "tcp.stream", "tcp.len", "tume.flow", "tume.msg_type",
+              "tume.sip.call_id", "tume.evidence"]
+
+
+def msg_list(rows):
+    out = []
+    for r in rows:
+        types, ids = split(r[4]), split(r[5])
+        it = iter(ids)
+        for t in types:
+            out.append((t, "" if t.startswith("keepalive") else next(it, "?")))
+    return out
+
+
+def assert_signalling(env, name, cap_file, opts=()):
+    """The whole contract of a TU Me signalling capture with keys."""
+    two = per_stream(env.fields(cap_file, SIG_FIELDS, two_pass=True, opts=opts))
+    one = per_stream(env.fields(cap_file, SIG_FIELDS, opts=opts))
+    check_eq(sorted(two), [0], "%s: TCP streams" % name)
+    rows2, rows1 = two[0], one[0]
+
+    # every message, in order, typed as FIELDS.md says (two-pass: all of them)
+    check_eq(msg_list(rows2), TUME_SIGNALLING, "%s: -2 message list" % name)
+    # tume on every packet with TCP payload, and only there
+    for r in rows2:
+        has_payload = int(r[2]) > 0
+        check_eq(r[3], "signalling" if has_payload else "",
+                 "%s -2: tume.flow on frame %s (tcp.len %s)" % (name, r[0], r[2]))
+        if has_payload:
+            check_eq(split(r[6]), ["sip-domain", "sip-user-agent"], "%s -2: evidence frame %s" % (name, r[0]))
+
+    # single pass: the flow is proved by the first REGISTER (From/To/UA); the
+    # keep-alives before it cannot be known yet (FIELDS.md), all else agrees.
+    proof = next(int(r[0]) for r in rows1 if "REGISTER" in split(r[4]))
+    for r1, r2 in zip(rows1, rows2):
+        check_eq(r1[0], r2[0], "%s: same frames in both passes" % name)
+        if int(r1[0]) < proof:
+            check_eq(r1[3:6], ["", "", ""], "%s single pass: nothing before proof, frame %s" % (name, r1[0]))
+        else:
+            check_eq(r1[3:6], r2[3:6], "%s: single pass agrees with -2 on frame %s" % (name, r1[0]))
+    check_eq(msg_list(rows1), TUME_SIGNALLING[2:], "%s: single-pass message list" % name)
+
+    # Wireshark's own SIP dissector sees every message of the stream
+    sip = env.fields(cap_file, ["sip.Method", "sip.Status-Code"], filt="sip", opts=opts)
+    seen = []
+    for r in sip:
+        # a frame may hold several messages; in these captures never a mix of
+        # requests and responses, so methods or codes come in stream order
+        check(not (r[0] and r[1]), "%s: mixed request/response frame not expected" % name)
+        seen += split(r[0]) + split(r[1])
+    check_eq(seen, TUME_SIGNALLING_SIP, "%s: sip.Method/sip.Status-Code sequence" % name)
+
+    # SDP of the INVITE and of its 200 OK reached the SDP dissector
+    sdp = env.fields(cap_file, ["sdp.media.port"], filt="sdp", opts=opts)
+    check_eq([r[0] for r in sdp], ["40000", "40002"], "%s: SDP media ports" % name)
+
+    # display filters of FIELDS.md
+    inv = env.fields(cap_file, ["frame.number"], filt='tume.msg_type == "INVITE"', opts=opts)
+    check_eq(len(inv), 1, "%s: frames matching tume.msg_type == \"INVITE\"" % name)
+    info = env.fields(cap_file, ["frame.number"], filt="tume.msg.info", two_pass=True, opts=opts)
+    check_eq([r[0] for r in info], [r[0] for r in rows2 if r[4]],
+             "%s: tume.msg.info expert on every message frame" % name)
+    check_eq(env.fields(cap_file, ["frame.number"], filt="tume.malformed", opts=opts), [],
+             "%s: no tume.malformed" % name)
+
+    # -z sip,stat counts the TLS/443 messages
+    stat = env.run(["-n", "-q", "-r", cap_file, "-z", "sip,stat"] + [a for o in opts for a in ("-o", o)])
+    m = re.search(r"Number of SIP messages: (\d+)", stat)
+    check(m is not None, "%s: no sip,stat output" % name)
+    check_eq(int(m.group(1)), len(TUME_SIGNALLING_SIP), "%s: sip,stat message count" % name)
+    return rows2
+
+
+# ---------------------------------------------------------------- cases
+
+def case_plugin_registration(env):
+    plugins = env.run(["-G", "plugins"])
+    check(re.search(r"^tume\.so\s+0\.1\.0\s+dissector\s", plugins, re.M) is not None,
+          "tshark -G plugins does not list tume.so 0.1.0:\n" + plugins)
+    fields = {l.split("\t")[2] for l in env.run(["-G", "fields"]).splitlines()
+              if l.count("\t") >= 2}
+    for f in FIELDS_IMPLEMENTED:
+        check(f in fields, "tshark -G fields lacks %s" % f)
+    heur = env.run(["-G", "heuristic-decodes"])
+    check(re.search(r"^tls\ttume\tT$", heur, re.M) is not None, "heuristic not on the tls list")
+    # and the stock run really has no plugin (so comparisons mean something)
+    check("tume" not in env.run(["-G", "plugins"], plugin=False), "stock run loaded the plugin")
+
+
+def case_signalling_tls12(env):
+    assert_signalling(env, "tls12", env.cap("tume-signalling-tls12"))
+
+
+def case_signalling_tls13(env):
+    assert_signalling(env, "tls13", env.cap("tume-signalling-tls13"))
+
+
+def case_keylog_file(env):
+    """Keys from tls.keylog_file give exactly what the embedded secrets give."""
+    for name in ("tume-signalling-tls12", "tume-signalling-tls13"):
+        embedded = env.fields(env.cap(name), SIG_FIELDS, two_pass=True)
+        keylog = env.fields(env.cap(name, "-nokeys.pcapng"), SIG_FIELDS, two_pass=True,
+                            opts=["tls.keylog_file:" + env.cap(name, ".keys")])
+        check_eq(keylog, embedded, "%s: keylog file vs embedded secrets" % name)
+        nokeys = env.fields(env.cap(name, "-nokeys.pcapng"), ["frame.number"], filt="sip or tume.msg_type")
+        check_eq(nokeys, [], "%s without keys: no SIP message can be read" % name)
+
+
+def case_stock_reads_broken_http(env):
+    """The problem the plugin solves: stock tshark reads the SIP as HTTP."""
+    cap = env.cap("tume-signalling-tls12")
+    check_eq(env.fields(cap, ["frame.number"], filt="sip", plugin=False), [],
+             "stock tshark should not find SIP")
+    check(len(env.fields(cap, ["frame.number"], filt="http", plugin=False)) > 0,
+          "stock tshark should (mis)read the stream as HTTP")
+    check_eq(env.fields(cap, ["frame.number"], filt="http"), [], "with the plugin: no HTTP")
+
+
+def case_other_sip_not_tume(env):
+    cap = env.cap("other-sip-tls")
+    rows = env.fields(cap, ["frame.number", "tume.flow", "sip.Method", "sip.Status-Code", "frame.protocols"],
+                      two_pass=True)
+    check_eq([r for r in rows if r[1]], [], "SIP to a non-TU Me server must not be TU Me")
+    check(all(":tume" not in r[4] for r in rows), "frame.protocols must not name tume on plain SIP")
+    check_eq([x for r in rows for x in split(r[2]) + split(r[3])], OTHER_SIP,
+             "other SIP over TLS/443 is still SIP")
+    # only the application layer changes from broken HTTP to SIP
+    base = ["frame.number", "tcp.stream", "tcp.len", "tls.record.content_type", "tls.handshake.type"]
+    check_eq(env.fields(cap, base), env.fields(cap, base, plugin=False), "TCP/TLS layers unchanged")
+    check(len(env.fields(cap, ["frame.number"], filt="http", plugin=False)) > 0, "stock reads it as HTTP")
+
+
+def case_negatives_unchanged(env):
+    """Other HTTPS, plain HTTP on 443 and non-TLS bytes on 443: byte-for-byte
+    the stock dissection, in one pass and in two."""
+    for name in NEGATIVE_CAPTURES:
+        cap = env.cap(name)
+        for extra in ([], ["-2"]):
+            args = ["-n", "-r", cap, "-V"] + extra
+            check_eq(env.run(args), env.run(args, plugin=False), "%s %s: -V output changed" % (name, extra))
+        check_eq(env.fields(cap, ["frame.number"], filt="tume", two_pass=True), [], "%s: no tume" % name)
+    # the HTTPS negative really was decrypted (else the comparison is empty)
+    check(len(env.fields(env.cap("other-https-json"), ["frame.number"], filt="json")) >= 2,
+          "other-https-json: JSON bodies expected")
+
+
+def case_heuristic_switches(env):
+    """Both switches turn the SIP heuristic off: the result is stock dissection."""
+    cap = env.cap("tume-signalling-tls12")
+    stock = env.run(["-n", "-r", cap, "-V"], plugin=False)
+    check_eq(env.run(["-n", "-r", cap, "-V", "--disable-heuristic", "tume_sip_tls"]), stock,
+             "--disable-heuristic tume_sip_tls")
+    check_eq(env.run(["-n", "-r", cap, "-V", "-o", "tume.sip_heuristic:FALSE"]), stock,
+             "-o tume.sip_heuristic:FALSE")
+    check_eq(env.run(["-n", "-r", cap, "-V", "--disable-protocol", "tume"]), stock,
+             "--disable-protocol tume")
+
+
+def case_preferences(env):
+    # the domain list decides: example.org makes the other SIP server TU Me
+    rows = env.fields(env.cap("other-sip-tls"), ["tume.flow", "tume.evidence"], filt="tume",
+                      two_pass=True, opts=["tume.signalling_domains:example.org"])
+    check(len(rows) > 0, "signalling_domains:example.org should make other-sip-tls TU Me")
+    check(all(r == ["signalling", "sip-domain"] for r in rows), "evidence sip-domain only: %r" % rows[:3])
+    # without the domain, the User-Agent alone still proves TU Me
+    rows = env.fields(env.cap("tume-signalling-tls12"), ["tume.evidence"], filt="tume", two_pass=True,
+                      opts=["tume.signalling_domains:nothing.invalid"])
+    check(len(rows) > 0 and all(r == ["sip-user-agent"] for r in rows), "UA-only evidence: %r" % rows[:3])
+    # with neither, the SIP stays SIP and nothing is TU Me
+    cap = env.cap("tume-signalling-tls12")
+    opts = ["tume.signalling_domains:nothing.invalid", "tume.user_agents:NoSuchApp"]
+    check_eq(env.fields(cap, ["frame.number"], filt="tume", two_pass=True, opts=opts), [], "no evidence, no tume")
+    check_eq(len(env.fields(cap, ["frame.number"], filt="sip", opts=opts)), 16,
+             "SIP frames still dissected (17 messages; 100 Trying and 180 Ringing share a frame)")
+
+
+def case_merged_capture(env):
+    """All captures in one file (a phone's many TLS/443 flows): exactly the two
+    TU Me signalling streams are TU Me, with the same message lists."""
+    merged = os.path.join(env.root, "merged.pcapng")
+    files = [env.cap(n) for n in ALL_CAPTURES]
+    subprocess.run(["mergecap", "-w", merged] + files, check=True)
+    os.chmod(merged, 0o644)
+    rows = env.fields(merged, SIG_FIELDS + ["ip.dst"], two_pass=True)
+    streams = per_stream(rows)
+    tume_streams = sorted(s for s, rs in streams.items() if any(r[3] for r in rs))
+    check_eq(len(tume_streams), 2, "TU Me streams in the merged capture")
+    for s in tume_streams:
+        check_eq(msg_list(streams[s]), TUME_SIGNALLING, "merged stream %d messages" % s)
+        check(streams[s][0][7] in ("127.0.0.10", "127.0.0.11"), "TU Me stream to the TU Me server")
+
+
+CASES = {n[len("case_"):]: f for n, f in sorted(globals().items()) if n.startswith("case_")}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--list", action="store_true", help="print the case names and exit")
+    ap.add_argument("--plugin", help="built tume.so")
+    ap.add_argument("--ws-version", help="Wireshark major.minor, e.g. 4.0")
+    ap.add_argument("--captures")
+    ap.add_argument("--tshark", default=shutil.which("tshark") or "tshark")
+    ap.add_argument("cases", nargs="*", help="cases to run (default: all): " + ", ".join(CASES))
+    a = ap.parse_args()
+    if a.list:
+        print(";".join(CASES))
+        return 0
+    if not (a.plugin and a.ws_version and a.captures):
+        ap.error("--plugin, --ws-version and --captures are required")
+    names = a.cases or list(CASES)
+    unknown = [n for n in names if n not in CASES]
+    if unknown:
+        ap.error("unknown case(s): %s" % ", ".join(unknown))
+    env = Env(a.plugin, a.ws_version, a.captures, a.tshark)
+    failed = 0
+    try:
+        for n in names:
+            try:
+                CASES[n](env)
+                print("PASS %s" % n)
+            except Failure as e:
+                failed += 1
+                print("FAIL %s: %s" % (n, e))
+    finally:
+        env.cleanup()
+    print("%d passed, %d failed" % (len(names) - failed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
