@@ -641,6 +641,89 @@ def scenario_tume(version, cip, sip_ip):
 
 
 # ---------------------------------------------------------------------------
+# Scenario G: TU Me signalling edge cases (TLS 1.2, 127.0.0.7 -> 127.0.0.12)
+#   1. the first application-data record is a partial start line ("OPTI"),
+#      the rest of the OPTIONS follows in a second record -> 200 OK
+#   2. one record holding a CRLFCRLF ping followed by a MESSAGE -> pong, 202
+#   3. a MESSAGE whose Content-Length is not a number (cannot be framed)
+# ---------------------------------------------------------------------------
+
+EDGE_BROKEN = ("MESSAGE sip:%s@%s SIP/2.0\r\n"
+               "Call-ID: broken-0001@tume-iphone\r\n"
+               "Content-Length: 12abc\r\n\r\nbroken body!" % (TUME_PEER, TUME_DOMAIN)).encode()
+
+
+def tume_edge_client(tls, cip):
+    f = Framer(tls, "client")
+    me = "<sip:%s@%s>" % (TUME_USER, TUME_DOMAIN)
+    via = "SIP/2.0/TLS %s:50600;branch=" % cip
+    options = build("OPTIONS sip:%s SIP/2.0" % TUME_DOMAIN, [
+        ("Via", via + "z9hG4bK-edge-1"), ("Max-Forwards", "70"),
+        ("From", me + ";tag=edge-o1"), ("To", "<sip:%s>" % TUME_DOMAIN),
+        ("Call-ID", "edge-opt-0001@tume-iphone"), ("CSeq", "1 OPTIONS"),
+        ("User-Agent", TUME_UA)])
+    tls.sendall(options[:4])
+    time.sleep(0.05)
+    tls.sendall(options[4:])
+    f.expect(["200"])
+    message = build("MESSAGE sip:%s@%s SIP/2.0" % (TUME_PEER, TUME_DOMAIN), [
+        ("Via", via + "z9hG4bK-edge-2"), ("Max-Forwards", "70"),
+        ("From", me + ";tag=edge-m1"), ("To", "<sip:%s@%s>" % (TUME_PEER, TUME_DOMAIN)),
+        ("Call-ID", "edge-msg-0001@tume-iphone"), ("CSeq", "1 MESSAGE"),
+        ("User-Agent", TUME_UA), ("Content-Type", "text/plain")], "ping first")
+    tls.sendall(b"\r\n\r\n" + message)
+    f.expect(["PONG", "202"])
+    tls.sendall(EDGE_BROKEN)
+    time.sleep(0.05)
+
+
+def tume_edge_server(tls):
+    f = Framer(tls, "server")
+    req = f.next()
+    if getattr(req, "method", None) != "OPTIONS":
+        raise RuntimeError("edge: expected OPTIONS, got %r" % req)
+    tls.sendall(sip_response(req, 200, "OK", [("Allow", TUME_ALLOW)], to_tag="jajah-e1"))
+    if f.next() != "PING":
+        raise RuntimeError("edge: expected a ping")
+    tls.sendall(b"\r\n")
+    req = f.next()
+    if getattr(req, "method", None) != "MESSAGE":
+        raise RuntimeError("edge: expected MESSAGE, got %r" % req)
+    tls.sendall(sip_response(req, 202, "Accepted", to_tag="jajah-e2"))
+    # the broken message: read raw bytes until the client's close_notify
+    got = f.buf
+    while len(got) < len(EDGE_BROKEN):
+        data = tls.recv(4096)
+        if not data:
+            break
+        got += data
+    if got != EDGE_BROKEN:
+        raise RuntimeError("edge: broken message not received whole")
+
+
+def scenario_tume_edge(keylog):
+    version, cip, sip_ip = ssl.TLSVersion.TLSv1_2, "127.0.0.7", "127.0.0.12"
+    lsock = listen(sip_ip)
+    sctx = server_context("sip.tume.jajah.com", version)
+
+    def server():
+        try:
+            tls = sctx.wrap_socket(accept(lsock), server_side=True)
+        finally:
+            lsock.close()
+        tume_edge_server(tls)
+        tls_server_close(tls)
+
+    th = ServerThread(server)
+    th.start()
+    cctx = client_context("tume-ca", version, keylog)
+    tls = cctx.wrap_socket(connect(cip, sip_ip), server_hostname="sip.tume.jajah.com")
+    tume_edge_client(tls, cip)
+    tls_client_close(tls)
+    th.finish()
+
+
+# ---------------------------------------------------------------------------
 # Scenario C: SIP over TLS to a non-TU Me server (negative)
 # ---------------------------------------------------------------------------
 
@@ -873,6 +956,7 @@ SCENARIOS = [
      scenario_tume(ssl.TLSVersion.TLSv1_2, "127.0.0.1", "127.0.0.10"), True),
     ("tume-signalling-tls13",
      scenario_tume(ssl.TLSVersion.TLSv1_3, "127.0.0.2", "127.0.0.11"), True),
+    ("tume-signalling-edge", scenario_tume_edge, True),
     ("other-sip-tls", scenario_other_sip, True),
     ("other-https-json", scenario_https_json, True),
     ("plain-http-443", scenario_plain_http, False),

@@ -172,6 +172,8 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
             if (fr == TUME_SIP_FRAME_NOT_SIP)
                 why = "data that is neither a SIP message nor a keep-alive";
             tvbuff_t *rest = tvb_new_subset_remaining(tvb, offset);
+            col_set_str(pinfo->cinfo, COL_PROTOCOL, "SIP");
+            col_append_fstr(pinfo->cinfo, COL_INFO, "[Unframed SIP stream data: %s]", why);
             call_data_dissector(rest, pinfo, tree);
             flag_malformed(tvb, pinfo, tree, flow, offset, why);
             return reported;

@@ -51,9 +51,24 @@ TUME_SIGNALLING = [
 # What Wireshark's own SIP dissector sees in the same stream (method or code).
 TUME_SIGNALLING_SIP = [t.split(" ")[0] for t, _ in TUME_SIGNALLING if not t.startswith("keepalive")]
 OTHER_SIP = ["REGISTER", "200", "MESSAGE", "200", "OPTIONS", "200"]
+# Scenario G: start line split by the first record, a ping and a MESSAGE in one
+# record, then a message that cannot be framed (no type, tume.malformed).
+TUME_EDGE = [
+    ("OPTIONS", "edge-opt-0001@tume-iphone"),
+    ("200 OK", "edge-opt-0001@tume-iphone"),
+    ("keepalive-ping", ""),
+    ("MESSAGE", "edge-msg-0001@tume-iphone"),
+    ("keepalive-pong", ""),
+    ("202 Accepted", "edge-msg-0001@tume-iphone"),
+]
+TUME_CAPTURES = {
+    "tume-signalling-tls12": TUME_SIGNALLING,
+    "tume-signalling-tls13": TUME_SIGNALLING,
+    "tume-signalling-edge": TUME_EDGE,
+}
 
 NEGATIVE_CAPTURES = ["other-https-json", "plain-http-443", "non-tls-443"]
-ALL_CAPTURES = ["tume-signalling-tls12", "tume-signalling-tls13", "other-sip-tls"] + NEGATIVE_CAPTURES
+ALL_CAPTURES = sorted(TUME_CAPTURES) + ["other-sip-tls"] + NEGATIVE_CAPTURES
 
 FIELDS_IMPLEMENTED = ["tume", "tume.flow", "tume.evidence", "tume.msg_type", "tume.sip.call_id",
                       "tume.msg.info", "tume.malformed"]
@@ -257,9 +272,29 @@ def case_signalling_tls13(env):
     assert_signalling(env, "tls13", env.cap("tume-signalling-tls13"))
 
 
+def case_signalling_edge(env):
+    """A start line cut by the first record, a ping and a message sharing a
+    record, and a message that cannot be framed."""
+    cap = env.cap("tume-signalling-edge")
+    two = per_stream(env.fields(cap, SIG_FIELDS, two_pass=True))
+    one = per_stream(env.fields(cap, SIG_FIELDS))
+    check_eq(msg_list(two[0]), TUME_EDGE, "edge: -2 message list")
+    check_eq(msg_list(one[0]), TUME_EDGE, "edge: single-pass message list (proof by the first message)")
+    for r in two[0]:
+        check_eq(r[3], "signalling" if int(r[2]) > 0 else "", "edge -2: tume.flow on frame %s" % r[0])
+    # the record holding only "OPTI" is reassembled with the next one, not HTTP
+    check_eq(env.fields(cap, ["frame.number"], filt="http"), [], "edge: nothing went to HTTP")
+    bad = env.fields(cap, ["frame.number", "tume.msg_type"], filt="tume.malformed", two_pass=True)
+    check_eq(len(bad), 1, "edge: exactly one frame with tume.malformed")
+    check_eq(bad[0][1], "", "edge: the unframeable message has no type")
+    # the broken message is the client's last data record
+    last = max(int(r[0]) for r in two[0] if r[4])
+    check(int(bad[0][0]) > last, "edge: tume.malformed after the last typed message")
+
+
 def case_keylog_file(env):
     """Keys from tls.keylog_file give exactly what the embedded secrets give."""
-    for name in ("tume-signalling-tls12", "tume-signalling-tls13"):
+    for name in sorted(TUME_CAPTURES):
         embedded = env.fields(env.cap(name), SIG_FIELDS, two_pass=True)
         keylog = env.fields(env.cap(name, "-nokeys.pcapng"), SIG_FIELDS, two_pass=True,
                             opts=["tls.keylog_file:" + env.cap(name, ".keys")])
@@ -337,8 +372,8 @@ def case_preferences(env):
 
 
 def case_merged_capture(env):
-    """All captures in one file (a phone's many TLS/443 flows): exactly the two
-    TU Me signalling streams are TU Me, with the same message lists."""
+    """All captures in one file (a phone's many TLS/443 flows): exactly the TU
+    Me signalling streams are TU Me, with the same message lists."""
     merged = os.path.join(env.root, "merged.pcapng")
     files = [env.cap(n) for n in ALL_CAPTURES]
     subprocess.run(["mergecap", "-w", merged] + files, check=True)
@@ -346,10 +381,12 @@ def case_merged_capture(env):
     rows = env.fields(merged, SIG_FIELDS + ["ip.dst"], two_pass=True)
     streams = per_stream(rows)
     tume_streams = sorted(s for s, rs in streams.items() if any(r[3] for r in rs))
-    check_eq(len(tume_streams), 2, "TU Me streams in the merged capture")
+    check_eq(len(tume_streams), len(TUME_CAPTURES), "TU Me streams in the merged capture")
+    by_server = {"127.0.0.10": TUME_SIGNALLING, "127.0.0.11": TUME_SIGNALLING, "127.0.0.12": TUME_EDGE}
     for s in tume_streams:
-        check_eq(msg_list(streams[s]), TUME_SIGNALLING, "merged stream %d messages" % s)
-        check(streams[s][0][7] in ("127.0.0.10", "127.0.0.11"), "TU Me stream to the TU Me server")
+        server = streams[s][0][7]
+        check(server in by_server, "TU Me stream %d goes to a TU Me server, not %s" % (s, server))
+        check_eq(msg_list(streams[s]), by_server[server], "merged stream %d messages" % s)
 
 
 CASES = {n[len("case_"):]: f for n, f in sorted(globals().items()) if n.startswith("case_")}
