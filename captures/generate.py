@@ -29,6 +29,7 @@ import shutil
 import signal
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import tempfile
@@ -456,7 +457,7 @@ def tume_sdp_answer(ip):
             "a=sendrecv\r\n" % {"ip": ip}).encode()
 
 
-def tume_client(tls, cip):
+def tume_client(tls, cip, sip_ip):
     f = Framer(tls, "client")
     me = "<sip:%s@%s>" % (TUME_USER, TUME_DOMAIN)
     peer = "<sip:%s@%s>" % (TUME_PEER, TUME_DOMAIN)
@@ -540,6 +541,9 @@ def tume_client(tls, cip):
         ("Call-ID", "call-0001@tume-iphone"), ("CSeq", "1 ACK"),
         ("User-Agent", TUME_UA)]))
 
+    # 7b. the call's media: RTP/UDP between the ports the SDP negotiated
+    rtp_exchange(cip, 40000, sip_ip, 40002)
+
     # 8. MESSAGE with compact headers -> compact 200
     tls.sendall(build("MESSAGE %s SIP/2.0" % peer_uri, [
         ("v", via("z9hG4bK-msg-2")), ("Max-Forwards", "70"),
@@ -560,6 +564,33 @@ def tume_client(tls, cip):
     # 10. CRLF keep-alive again
     tls.sendall(b"\r\n\r\n")
     f.expect(["PONG"])
+
+
+RTP_PACKETS = 5
+
+
+def rtp_packet(seq, ts, ssrc):
+    # RTP v2, PT 0 (PCMU), 20 ms of silence (0xff)
+    return struct.pack("!BBHII", 0x80, 0, seq, ts, ssrc) + b"\xff" * 160
+
+
+def rtp_exchange(cip, cport, sip_ip, sport):
+    """RTP_PACKETS packets each way between the SDP offer's and answer's ports."""
+    srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    srv.bind((sip_ip, sport))
+    srv.settimeout(SOCK_TIMEOUT)
+    cli = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    cli.bind((cip, cport))
+    cli.settimeout(SOCK_TIMEOUT)
+    try:
+        for i in range(RTP_PACKETS):
+            cli.sendto(rtp_packet(1000 + i, 160 * i, 0x7E3E0001), (sip_ip, sport))
+            srv.recvfrom(2048)
+            srv.sendto(rtp_packet(2000 + i, 160 * i, 0x7E3E0002), (cip, cport))
+            cli.recvfrom(2048)
+    finally:
+        srv.close()
+        cli.close()
 
 
 def tume_server(tls, sip_ip):
@@ -634,7 +665,7 @@ def scenario_tume(version, cip, sip_ip):
         cctx = client_context("tume-ca", version, keylog)
         tls = cctx.wrap_socket(connect(cip, sip_ip, small_segments=True),
                                server_hostname="sip.tume.jajah.com")
-        tume_client(tls, cip)
+        tume_client(tls, cip, sip_ip)
         tls_client_close(tls)
         th.finish()
     return go
@@ -964,8 +995,12 @@ SCENARIOS = [
 ]
 
 
+# TLS/HTTP on 443, and the RTP of the TU Me call (SDP ports 40000/40002)
+CAPTURE_FILTER = "tcp port 443 or (udp and (port 40000 or port 40002))"
+
+
 def start_dumpcap(path):
-    p = subprocess.Popen(["dumpcap", "-q", "-i", "lo", "-f", "tcp port 443", "-w", path],
+    p = subprocess.Popen(["dumpcap", "-q", "-i", "lo", "-f", CAPTURE_FILTER, "-w", path],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 15
     while not (os.path.exists(path) and os.path.getsize(path) > 0):

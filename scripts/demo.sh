@@ -29,6 +29,11 @@ if [ "$user" = root ]; then
 else
     echo "== installing for $user"
     as_user cmake --build build --target install-user
+    sysdir=$(pkg-config --variable=plugindir wireshark 2>/dev/null || true)
+    if [ -n "$sysdir" ] && [ -e "$sysdir/epan/tume.so" ]; then
+        echo "note: $sysdir/epan/tume.so also exists; Wireshark loads that system-wide copy" \
+             "first and warns about the duplicate. Remove one of them." >&2
+    fi
 fi
 
 cap=captures/tume-signalling-tls12.pcapng

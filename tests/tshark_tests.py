@@ -191,8 +191,8 @@ def msg_list(rows):
 
 def assert_signalling(env, name, cap_file, opts=()):
     """The whole contract of a TU Me signalling capture with keys."""
-    two = per_stream(env.fields(cap_file, SIG_FIELDS, two_pass=True, opts=opts))
-    one = per_stream(env.fields(cap_file, SIG_FIELDS, opts=opts))
+    two = per_stream(env.fields(cap_file, SIG_FIELDS, filt="tcp", two_pass=True, opts=opts))
+    one = per_stream(env.fields(cap_file, SIG_FIELDS, filt="tcp", opts=opts))
     check_eq(sorted(two), [0], "%s: TCP streams" % name)
     rows2, rows1 = two[0], one[0]
 
@@ -230,6 +230,15 @@ def assert_signalling(env, name, cap_file, opts=()):
     # SDP of the INVITE and of its 200 OK reached the SDP dissector
     sdp = env.fields(cap_file, ["sdp.media.port"], filt="sdp", opts=opts)
     check_eq([r[0] for r in sdp], ["40000", "40002"], "%s: SDP media ports" % name)
+
+    # ... and SDP set up the call's RTP (UDP 40000 <-> 40002, 5 packets each way)
+    rtp = env.fields(cap_file, ["frame.number", "rtp.setup-frame", "rtp.setup-method", "tume.flow"],
+                     filt="udp", opts=opts)
+    sdp_frames = {r[0] for r in env.fields(cap_file, ["frame.number"], filt="sdp", opts=opts)}
+    check_eq(len(rtp), 10, "%s: RTP packets" % name)
+    for r in rtp:
+        check(r[2] == "SDP" and r[1] in sdp_frames, "%s: RTP frame %s not set up by SIP's SDP: %r" % (name, r[0], r))
+        check_eq(r[3], "", "%s: tume is on the TLS flow only, not on RTP frame %s" % (name, r[0]))
 
     # display filters of FIELDS.md
     inv = env.fields(cap_file, ["frame.number"], filt='tume.msg_type == "INVITE"', opts=opts)
@@ -276,8 +285,8 @@ def case_signalling_edge(env):
     """A start line cut by the first record, a ping and a message sharing a
     record, and a message that cannot be framed."""
     cap = env.cap("tume-signalling-edge")
-    two = per_stream(env.fields(cap, SIG_FIELDS, two_pass=True))
-    one = per_stream(env.fields(cap, SIG_FIELDS))
+    two = per_stream(env.fields(cap, SIG_FIELDS, filt="tcp", two_pass=True))
+    one = per_stream(env.fields(cap, SIG_FIELDS, filt="tcp"))
     check_eq(msg_list(two[0]), TUME_EDGE, "edge: -2 message list")
     check_eq(msg_list(one[0]), TUME_EDGE, "edge: single-pass message list (proof by the first message)")
     for r in two[0]:
@@ -378,7 +387,7 @@ def case_merged_capture(env):
     files = [env.cap(n) for n in ALL_CAPTURES]
     subprocess.run(["mergecap", "-w", merged] + files, check=True)
     os.chmod(merged, 0o644)
-    rows = env.fields(merged, SIG_FIELDS + ["ip.dst"], two_pass=True)
+    rows = env.fields(merged, SIG_FIELDS + ["ip.dst"], filt="tcp", two_pass=True)
     streams = per_stream(rows)
     tume_streams = sorted(s for s, rs in streams.items() if any(r[3] for r in rs))
     check_eq(len(tume_streams), len(TUME_CAPTURES), "TU Me streams in the merged capture")
