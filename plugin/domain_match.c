@@ -91,26 +91,45 @@ tume_strlist_get(const tume_strlist_t *list, guint i)
     return (list && i < list->items->len) ? (const char *)g_ptr_array_index(list->items, i) : NULL;
 }
 
-gboolean
-tume_domain_matches(const tume_strlist_t *list, const guint8 *host, gsize len)
+gsize
+tume_domain_match_len(const tume_strlist_t *list, const guint8 *host, gsize len)
 {
+    gsize best = 0;
+
     if (list == NULL || host == NULL)
-        return FALSE;
+        return 0;
     while (len > 0 && host[len - 1] == '.')
         len--;
     if (len == 0 || len > TUME_HOST_MAX)
-        return FALSE;
+        return 0;
     for (guint i = 0; i < list->items->len; i++) {
         const char *d = (const char *)g_ptr_array_index(list->items, i);
         gsize dl = strlen(d);
-        if (dl > len)
+        if (dl > len || dl <= best)
             continue;
         if (g_ascii_strncasecmp((const char *)host + (len - dl), d, dl) != 0)
             continue;
         if (dl == len || host[len - dl - 1] == '.')
-            return TRUE;
+            best = dl;
     }
-    return FALSE;
+    return best;
+}
+
+gboolean
+tume_domain_matches(const tume_strlist_t *list, const guint8 *host, gsize len)
+{
+    return tume_domain_match_len(list, host, len) > 0;
+}
+
+tume_role_t
+tume_host_role(const tume_strlist_t *signalling, const tume_strlist_t *provisioning,
+               const guint8 *host, gsize len)
+{
+    gsize s = tume_domain_match_len(signalling, host, len);
+    gsize p = tume_domain_match_len(provisioning, host, len);
+    if (s == 0 && p == 0)
+        return TUME_ROLE_NONE;
+    return s >= p ? TUME_ROLE_SIGNALLING : TUME_ROLE_PROVISIONING;
 }
 
 gboolean

@@ -34,6 +34,21 @@ const char *tume_strlist_get(const tume_strlist_t *list, guint i);
  * domains in the list or a name under one of them.  Case-insensitive. */
 gboolean tume_domain_matches(const tume_strlist_t *list, const guint8 *host, gsize len);
 
+/* Length of the longest list entry that host is, or is under; 0 if none. */
+gsize tume_domain_match_len(const tume_strlist_t *list, const guint8 *host, gsize len);
+
+typedef enum {
+    TUME_ROLE_NONE = 0,
+    TUME_ROLE_SIGNALLING,
+    TUME_ROLE_PROVISIONING
+} tume_role_t;
+
+/* Which service a host name belongs to: the list with the longer (more
+ * specific) matching entry wins; on a tie (the defaults list jajah.com for
+ * both) signalling wins, the role TU Me's own jajah.com servers had. */
+tume_role_t tume_host_role(const tume_strlist_t *signalling, const tume_strlist_t *provisioning,
+                           const guint8 *host, gsize len);
+
 /* TRUE if the User-Agent value names one of the products: the product appears
  * case-insensitively with no letter or digit directly before or after it
  * ("TU Me/1.0 (iPhone)" names "TU Me"; "Tumeric/2" does not name "TUMe"). */

@@ -36,17 +36,16 @@ static int hf_tcp_len_id = -1;
 #define TUME_PKT_KEY_FILE   0   /* wmem_file_scope(): tume_pkt_t */
 #define TUME_PKT_KEY_TREE   1   /* pinfo->pool: this packet's tume subtree */
 
-typedef struct {
-    gboolean has_payload;    /* TCP payload present (first pass) */
-} tume_pkt_t;
 
 /* ---- preferences ---- */
 
 #define TUME_DEFAULT_SIGNALLING_DOMAINS "jajah.com"
+#define TUME_DEFAULT_PROVISIONING_DOMAINS "tu.com, jajah.com"
 #define TUME_DEFAULT_USER_AGENTS        "TU Me, TUMe"
 
 static gboolean pref_sip_heuristic = TRUE;
 static const char *pref_signalling_domains = TUME_DEFAULT_SIGNALLING_DOMAINS;
+static const char *pref_provisioning_domains = TUME_DEFAULT_PROVISIONING_DOMAINS;
 static const char *pref_user_agents = TUME_DEFAULT_USER_AGENTS;
 
 static tume_config_t tume_config;
@@ -56,9 +55,11 @@ static void
 tume_prefs_apply(void)
 {
     tume_strlist_free(tume_config.signalling_domains);
+    tume_strlist_free(tume_config.provisioning_domains);
     tume_strlist_free(tume_config.user_agents);
     tume_config.sip_heuristic = pref_sip_heuristic;
     tume_config.signalling_domains = tume_domain_list_new(pref_signalling_domains);
+    tume_config.provisioning_domains = tume_domain_list_new(pref_provisioning_domains);
     tume_config.user_agents = tume_product_list_new(pref_user_agents);
 }
 
@@ -140,9 +141,11 @@ tume_packet_tree(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_
     if (tt != NULL || tree == NULL)
         return tt;
 
+    /* the decrypted payload says what the flow is; else the host lists */
+    tume_flow_kind_t kind = flow->kind != TUME_FLOW_UNKNOWN ? flow->kind : flow->host_kind;
     proto_item *ti = proto_tree_add_item(tree, proto_tume, tvb, 0, -1, ENC_NA);
     tt = proto_item_add_subtree(ti, ett_tume);
-    proto_item *it = proto_tree_add_string(tt, hf_tume_flow, tvb, 0, 0, flow_kind_name(flow->kind));
+    proto_item *it = proto_tree_add_string(tt, hf_tume_flow, tvb, 0, 0, flow_kind_name(kind));
     proto_item_set_generated(it);
     for (guint i = 0; i < G_N_ELEMENTS(evidence_names); i++) {
         if (flow->evidence & (1u << i)) {
@@ -150,7 +153,8 @@ tume_packet_tree(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_
             proto_item_set_generated(it);
         }
     }
-    proto_item_append_text(ti, ", %s flow", flow_kind_name(flow->kind));
+    tume_tls_add_flow_items(tvb, tt, flow);
+    proto_item_append_text(ti, ", %s flow", flow_kind_name(kind));
     p_add_proto_data(pinfo->pool, pinfo, proto_tume, TUME_PKT_KEY_TREE, tt);
     return tt;
 }
@@ -198,19 +202,22 @@ dissect_tume_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
                 return 0;
             flow = tume_flow_get(pinfo, TRUE);
         }
-        if (!frame_has_tcp_payload(pinfo, tree))
-            return 0;
         pkt = wmem_new0(wmem_file_scope(), tume_pkt_t);
-        pkt->has_payload = TRUE;
+        pkt->has_payload = frame_has_tcp_payload(pinfo, tree);
+        tume_tls_first_pass(pinfo, tree, flow, pkt);
+        if (!pkt->has_payload)
+            return 0;           /* nothing to mark, nothing to keep */
         p_add_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_FILE, pkt);
     } else {
         pkt = (tume_pkt_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_FILE);
-        if (pkt == NULL || !pkt->has_payload)
+        if (pkt == NULL)
             return 0;
         flow = tume_flow_get(pinfo, FALSE);
     }
-    if (tume_flow_is_tume(flow, pinfo))
-        tume_packet_tree(tvb, pinfo, tree, flow);
+    if (tume_flow_is_tume(flow, pinfo)) {
+        proto_tree *tt = tume_packet_tree(tvb, pinfo, tree, flow);
+        tume_tls_add_packet_items(tvb, pinfo, tt, flow, pkt);
+    }
     return 0;
 }
 
@@ -250,6 +257,12 @@ proto_register_tume(void)
         "\"jajah.com\" (or \"*.jajah.com\") matches jajah.com and every name under it. "
         "A SIP Request-URI, From or To under one of them is TU Me evidence (sip-domain).",
         &pref_signalling_domains);
+    prefs_register_string_preference(module, "provisioning_domains",
+        "Provisioning API domains",
+        "Domains of the TU Me provisioning API (JSON over HTTPS), same syntax. A server "
+        "certificate or SNI under a signalling or provisioning domain is TU Me evidence; "
+        "the list with the more specific match names the flow's role (a tie: signalling).",
+        &pref_provisioning_domains);
     prefs_register_string_preference(module, "user_agents",
         "TU Me User-Agent names",
         "Product names, separated by commas, that mark a SIP User-Agent as the TU Me app "
@@ -263,6 +276,7 @@ proto_register_tume(void)
         &pref_sip_heuristic);
 
     tume_sip_register();
+    tume_tls_register();
 
     tume_post_handle = create_dissector_handle(dissect_tume_post, proto_tume);
     tume_prefs_apply();
@@ -271,18 +285,19 @@ proto_register_tume(void)
 void
 proto_reg_handoff_tume(void)
 {
-    static int wanted_hfids_storage[1];
     GArray *wanted;
 
     proto_tls_id = proto_get_id_by_filter_name("tls");
     hf_tcp_len_id = proto_registrar_get_id_byname("tcp.len");
-
-    register_postdissector(tume_post_handle);
-    if (hf_tcp_len_id > 0) {
-        wanted_hfids_storage[0] = hf_tcp_len_id;
-        wanted = g_array_new(FALSE, FALSE, (guint)sizeof(int));
-        g_array_append_vals(wanted, wanted_hfids_storage, 1);
-        set_postdissector_wanted_hfids(tume_post_handle, wanted);
-    }
     tume_sip_handoff();
+    tume_tls_handoff();
+
+    /* Fields the post-dissector reads.  Asking for them makes tshark build a
+     * protocol tree for every packet (tests/benchmark.py measures the cost). */
+    register_postdissector(tume_post_handle);
+    wanted = g_array_new(FALSE, FALSE, (guint)sizeof(int));
+    if (hf_tcp_len_id > 0)
+        g_array_append_val(wanted, hf_tcp_len_id);
+    tume_tls_wanted_hfids(wanted);
+    set_postdissector_wanted_hfids(tume_post_handle, wanted);
 }

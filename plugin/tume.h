@@ -11,6 +11,8 @@
 
 #include <epan/packet.h>
 
+#include <epan/address.h>
+
 #include "domain_match.h"
 
 #define TUME_PLUGIN_VERSION_STR PLUGIN_VERSION
@@ -27,6 +29,7 @@ extern expert_field ei_tume_malformed;    /* tume.malformed, error */
 typedef struct {
     gboolean        sip_heuristic;        /* tume.sip_heuristic */
     tume_strlist_t *signalling_domains;   /* tume.signalling_domains */
+    tume_strlist_t *provisioning_domains; /* tume.provisioning_domains */
     tume_strlist_t *user_agents;          /* tume.user_agents */
 } tume_config_t;
 
@@ -52,12 +55,24 @@ enum {
 #define TUME_EV_STRONG (TUME_EV_CERT_SUBJECT | TUME_EV_CERT_SAN | TUME_EV_SNI | \
                         TUME_EV_HTTP_HOST | TUME_EV_SIP_DOMAIN | TUME_EV_SIP_UA)
 
-/* Per TCP conversation, wmem_file_scope().  Written on the first pass only. */
+/* A parsed server certificate, cached once per distinct DER (file scope). */
+typedef struct tume_cert_info tume_cert_info_t;
+
+/* Per TCP conversation, wmem_file_scope().  Written on the first pass only;
+ * later passes (tshark -2, the GUI) read the final state. */
 typedef struct tume_flow {
     guint32          proof_frame;    /* frame whose evidence made it TU Me; 0: not (yet) */
     guint32          evidence;       /* TUME_EV_* seen so far */
-    tume_flow_kind_t kind;
-    gboolean         decrypted;      /* some payload was decrypted and dissected */
+    tume_flow_kind_t kind;           /* from the decrypted payload */
+    tume_flow_kind_t host_kind;      /* from the host lists (SNI, certificate) */
+    gboolean         decrypted;      /* some application data was decrypted */
+    guint32          not_decrypted_frame; /* first application data that was not */
+    const gchar     *sni;            /* server_name of the ClientHello */
+    const tume_cert_info_t *cert;    /* the server's leaf certificate */
+    guint32          cert_frame;     /* the packet that carried it */
+    address          server_addr;    /* who received the ClientHello */
+    guint32          server_port;
+    guint32          cipher_suite;   /* from the ServerHello; 0 unknown */
 } tume_flow_t;
 
 /* The flow of pinfo's TCP conversation; created if create is TRUE. */
@@ -77,8 +92,31 @@ gboolean tume_flow_is_tume(const tume_flow_t *flow, const packet_info *pinfo);
 proto_tree *tume_packet_tree(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
                              tume_flow_t *flow);
 
+/* ---- TLS handshake evidence (tume-tls.c) ---- */
+
+/* Per packet, wmem_file_scope(), made on the first pass for packets of TLS
+ * flows (the second pass of tshark primes no fields: everything it needs
+ * about the packet is here). */
+typedef struct {
+    gboolean has_payload;     /* TCP payload present */
+    gboolean cert_here;       /* this packet carried the server certificate */
+} tume_pkt_t;
+
+/* Hf ids of the Wireshark fields the post-dissector reads (primed). */
+void tume_tls_wanted_hfids(GArray *wanted);
+/* First pass: record SNI, server certificate, cipher suite and decryption
+ * state of this packet into the flow and pkt. */
+void tume_tls_first_pass(packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, tume_pkt_t *pkt);
+/* Flow-level certificate/SNI/decryption items of a TU Me packet. */
+void tume_tls_add_flow_items(tvbuff_t *tvb, proto_tree *tt, const tume_flow_t *flow);
+/* Packet-level expert infos (certificate note and warnings, not decrypted). */
+void tume_tls_add_packet_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt,
+                               const tume_flow_t *flow, const tume_pkt_t *pkt);
+
 /* Glue registration (called from packet-tume.c). */
 void tume_sip_register(void);
 void tume_sip_handoff(void);
+void tume_tls_register(void);
+void tume_tls_handoff(void);
 
 #endif /* TUME_H */

@@ -66,6 +66,27 @@ test_domain_match(void)
 }
 
 static void
+test_host_role(void)
+{
+    tume_strlist_t *sig = tume_domain_list_new("jajah.com");
+    tume_strlist_t *prov = tume_domain_list_new("tu.com, jajah.com, api.tume.jajah.com");
+    const char *h;
+
+#define ROLE(host) tume_host_role(sig, prov, (const guint8 *)(host), strlen(host))
+    h = "sip.tume.jajah.com"; g_assert_cmpint(ROLE(h), ==, TUME_ROLE_SIGNALLING);  /* tie */
+    h = "api.tu.com";         g_assert_cmpint(ROLE(h), ==, TUME_ROLE_PROVISIONING);
+    h = "api.tume.jajah.com"; g_assert_cmpint(ROLE(h), ==, TUME_ROLE_PROVISIONING); /* more specific */
+    h = "x.api.tume.jajah.com"; g_assert_cmpint(ROLE(h), ==, TUME_ROLE_PROVISIONING);
+    h = "example.org";        g_assert_cmpint(ROLE(h), ==, TUME_ROLE_NONE);
+    h = "";                   g_assert_cmpint(ROLE(h), ==, TUME_ROLE_NONE);
+#undef ROLE
+    h = "sip.tume.jajah.com";
+    g_assert_cmpuint(tume_domain_match_len(prov, (const guint8 *)h, strlen(h)), ==, strlen("jajah.com"));
+    tume_strlist_free(sig);
+    tume_strlist_free(prov);
+}
+
+static void
 test_user_agent(void)
 {
     tume_strlist_t *l = tume_product_list_new("TU Me, TUMe");
@@ -104,6 +125,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/domain/list-parse", test_domain_list_parse);
     g_test_add_func("/domain/match", test_domain_match);
+    g_test_add_func("/domain/host-role", test_host_role);
     g_test_add_func("/domain/user-agent", test_user_agent);
     g_test_add_func("/domain/list-cap", test_list_cap);
     return g_test_run();

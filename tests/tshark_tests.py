@@ -141,9 +141,9 @@ class Env:
             raise Failure("tshark wrote to stderr: %s\n%s" % (" ".join(cmd), "\n".join(err)))
         return p.stdout
 
-    def fields(self, cap_file, fields, filt=None, two_pass=False, opts=(), plugin=True):
+    def fields(self, cap_file, fields, filt=None, two_pass=False, opts=(), plugin=True, extra=()):
         args = ["-n", "-r", cap_file, "-T", "fields", "-E", "separator=/t",
-                "-E", "occurrence=a", "-E", "aggregator=" + AGG]
+                "-E", "occurrence=a", "-E", "aggregator=" + AGG] + list(extra)
         if two_pass:
             args.append("-2")
         if filt:
@@ -176,7 +176,18 @@ def per_stream(rows):
 
 
 SIG_FIELDS = ["frame.number", "tcp.stream", "tcp.len", "tume.flow", "tume.msg_type",
-              "tume.sip.call_id", "tume.evidence"]
+              "tume.sip.call_id", "tume.evidence", "tume.decrypted", "tume.sni",
+              "tume.cert.subject", "tume.cert.issuer", "tume.cert.san", "tume.cert.self_signed"]
+F_FLOW, F_TYPE, F_CALLID, F_EV, F_DEC, F_SNI, F_SUBJ, F_ISS, F_SAN, F_SELF = range(3, 13)
+
+TUME_CERT = {
+    F_SNI: "sip.tume.jajah.com",
+    F_SUBJ: "CN=sip.tume.jajah.com,O=Jajah Inc.,C=US",
+    F_ISS: "CN=TU Me Test Root CA,O=Example Test PKI,C=ES",
+    F_SAN: AGG.join(["sip.tume.jajah.com", "*.tume.jajah.com"]),
+    F_SELF: "0",
+}
+ALL_SIGNALLING_EVIDENCE = ["cert-subject", "cert-san", "sni", "sip-domain", "sip-user-agent"]
 
 
 def msg_list(rows):
@@ -189,6 +200,34 @@ def msg_list(rows):
     return out
 
 
+def assert_flow_fields(name, rows, want, evidence, decrypted):
+    """Every payload packet carries tume with these flow-level values; no
+    packet without payload carries it."""
+    for r in rows:
+        if int(r[2]) == 0:
+            check_eq(r[F_FLOW], "", "%s: no tume without TCP payload, frame %s" % (name, r[0]))
+            continue
+        check_eq(r[F_FLOW], "signalling", "%s: tume.flow on frame %s" % (name, r[0]))
+        check_eq(split(r[F_EV]), evidence, "%s: evidence on frame %s" % (name, r[0]))
+        check_eq(r[F_DEC], decrypted, "%s: tume.decrypted on frame %s" % (name, r[0]))
+        for f, v in want.items():
+            check_eq(r[f], v, "%s: %s on frame %s" % (name, SIG_FIELDS[f], r[0]))
+
+
+def assert_passes_agree(name, rows1, rows2, messages):
+    """Single pass against -2: the same messages on the same frames; the flow is
+    marked from the ClientHello (SNI) on; flow-level values agree on every frame
+    once the last of them is known (the first SIP message adds sip-* evidence)."""
+    check_eq([r[0] for r in rows1], [r[0] for r in rows2], "%s: same frames in both passes" % name)
+    check_eq(msg_list(rows1), messages, "%s: single-pass message list" % name)
+    settled = next(int(r[0]) for r in rows1 if r[F_TYPE] and not r[F_TYPE].startswith("keepalive"))
+    for r1, r2 in zip(rows1, rows2):
+        check_eq(r1[F_FLOW:F_CALLID + 1], r2[F_FLOW:F_CALLID + 1],
+                 "%s: single pass agrees with -2 on messages, frame %s" % (name, r1[0]))
+        if int(r1[0]) >= settled:
+            check_eq(r1, r2, "%s: single pass agrees with -2 on frame %s" % (name, r1[0]))
+
+
 def assert_signalling(env, name, cap_file, opts=()):
     """The whole contract of a TU Me signalling capture with keys."""
     two = per_stream(env.fields(cap_file, SIG_FIELDS, filt="tcp", two_pass=True, opts=opts))
@@ -196,26 +235,11 @@ def assert_signalling(env, name, cap_file, opts=()):
     check_eq(sorted(two), [0], "%s: TCP streams" % name)
     rows2, rows1 = two[0], one[0]
 
-    # every message, in order, typed as FIELDS.md says (two-pass: all of them)
+    # every message, in order, typed as FIELDS.md says
     check_eq(msg_list(rows2), TUME_SIGNALLING, "%s: -2 message list" % name)
-    # tume on every packet with TCP payload, and only there
-    for r in rows2:
-        has_payload = int(r[2]) > 0
-        check_eq(r[3], "signalling" if has_payload else "",
-                 "%s -2: tume.flow on frame %s (tcp.len %s)" % (name, r[0], r[2]))
-        if has_payload:
-            check_eq(split(r[6]), ["sip-domain", "sip-user-agent"], "%s -2: evidence frame %s" % (name, r[0]))
-
-    # single pass: the flow is proved by the first REGISTER (From/To/UA); the
-    # keep-alives before it cannot be known yet (FIELDS.md), all else agrees.
-    proof = next(int(r[0]) for r in rows1 if "REGISTER" in split(r[4]))
-    for r1, r2 in zip(rows1, rows2):
-        check_eq(r1[0], r2[0], "%s: same frames in both passes" % name)
-        if int(r1[0]) < proof:
-            check_eq(r1[3:6], ["", "", ""], "%s single pass: nothing before proof, frame %s" % (name, r1[0]))
-        else:
-            check_eq(r1[3:6], r2[3:6], "%s: single pass agrees with -2 on frame %s" % (name, r1[0]))
-    check_eq(msg_list(rows1), TUME_SIGNALLING[2:], "%s: single-pass message list" % name)
+    # tume on every packet with TCP payload, and only there, with the final flow facts
+    assert_flow_fields(name + " -2", rows2, TUME_CERT, ALL_SIGNALLING_EVIDENCE, "1")
+    assert_passes_agree(name, rows1, rows2, TUME_SIGNALLING)
 
     # Wireshark's own SIP dissector sees every message of the stream
     sip = env.fields(cap_file, ["sip.Method", "sip.Status-Code"], filt="sip", opts=opts)
@@ -288,9 +312,8 @@ def case_signalling_edge(env):
     two = per_stream(env.fields(cap, SIG_FIELDS, filt="tcp", two_pass=True))
     one = per_stream(env.fields(cap, SIG_FIELDS, filt="tcp"))
     check_eq(msg_list(two[0]), TUME_EDGE, "edge: -2 message list")
-    check_eq(msg_list(one[0]), TUME_EDGE, "edge: single-pass message list (proof by the first message)")
-    for r in two[0]:
-        check_eq(r[3], "signalling" if int(r[2]) > 0 else "", "edge -2: tume.flow on frame %s" % r[0])
+    assert_flow_fields("edge -2", two[0], TUME_CERT, ALL_SIGNALLING_EVIDENCE, "1")
+    assert_passes_agree("edge", one[0], two[0], TUME_EDGE)
     # the record holding only "OPTI" is reassembled with the next one, not HTTP
     check_eq(env.fields(cap, ["frame.number"], filt="http"), [], "edge: nothing went to HTTP")
     bad = env.fields(cap, ["frame.number", "tume.msg_type"], filt="tume.malformed", two_pass=True)
@@ -351,30 +374,46 @@ def case_negatives_unchanged(env):
 
 
 def case_heuristic_switches(env):
-    """Both switches turn the SIP heuristic off: the result is stock dissection."""
+    """With the SIP heuristic off (either switch) the stream is what stock
+    tshark makes of it, and the flow is still TU Me by its certificate and SNI;
+    with the protocol off, everything is stock."""
     cap = env.cap("tume-signalling-tls12")
+    stock_http = env.fields(cap, ["frame.number"], filt="http", plugin=False)
+    check(len(stock_http) > 0, "stock reads the stream as HTTP")
+    for how in (["--disable-heuristic", "tume_sip_tls"], ["-o", "tume.sip_heuristic:FALSE"]):
+        check_eq(env.fields(cap, ["frame.number"], filt="http", extra=how), stock_http,
+                 "%s: the same frames are HTTP as in stock" % how)
+        rows = env.fields(cap, ["tume.evidence", "tume.msg_type", "sip.Method"], filt="tume or sip",
+                          two_pass=True, extra=how)
+        check(all(r[1] == "" and r[2] == "" for r in rows), "%s: no SIP, no TU Me message" % how)
+        check(len(rows) > 0 and all(split(r[0]) == ["cert-subject", "cert-san", "sni"] for r in rows),
+              "%s: still TU Me by certificate/SNI: %r" % (how, rows[:2]))
     stock = env.run(["-n", "-r", cap, "-V"], plugin=False)
-    check_eq(env.run(["-n", "-r", cap, "-V", "--disable-heuristic", "tume_sip_tls"]), stock,
-             "--disable-heuristic tume_sip_tls")
-    check_eq(env.run(["-n", "-r", cap, "-V", "-o", "tume.sip_heuristic:FALSE"]), stock,
-             "-o tume.sip_heuristic:FALSE")
     check_eq(env.run(["-n", "-r", cap, "-V", "--disable-protocol", "tume"]), stock,
              "--disable-protocol tume")
 
 
 def case_preferences(env):
-    # the domain list decides: example.org makes the other SIP server TU Me
+    nowhere = "nothing.invalid"
+    # the domain lists decide: example.org makes the other SIP server TU Me
     rows = env.fields(env.cap("other-sip-tls"), ["tume.flow", "tume.evidence"], filt="tume",
                       two_pass=True, opts=["tume.signalling_domains:example.org"])
     check(len(rows) > 0, "signalling_domains:example.org should make other-sip-tls TU Me")
-    check(all(r == ["signalling", "sip-domain"] for r in rows), "evidence sip-domain only: %r" % rows[:3])
-    # without the domain, the User-Agent alone still proves TU Me
+    check(all(r[0] == "signalling" and split(r[1]) == ["cert-subject", "cert-san", "sni", "sip-domain"]
+              for r in rows),
+          "example.org evidence: %r" % rows[:3])
+    # a provisioning domain makes it TU Me too, and names the role until the payload says SIP
+    rows = env.fields(env.cap("other-sip-tls-nokeys"), ["tume.flow"], filt="tume", two_pass=True,
+                      opts=["tume.provisioning_domains:example.org"])
+    check(len(rows) > 0 and all(r == ["provisioning"] for r in rows), "role from provisioning list: %r" % rows[:3])
+    # without any domain, the User-Agent alone still proves TU Me
     rows = env.fields(env.cap("tume-signalling-tls12"), ["tume.evidence"], filt="tume", two_pass=True,
-                      opts=["tume.signalling_domains:nothing.invalid"])
+                      opts=["tume.signalling_domains:" + nowhere, "tume.provisioning_domains:" + nowhere])
     check(len(rows) > 0 and all(r == ["sip-user-agent"] for r in rows), "UA-only evidence: %r" % rows[:3])
-    # with neither, the SIP stays SIP and nothing is TU Me
+    # with no evidence at all, the SIP stays SIP and nothing is TU Me
     cap = env.cap("tume-signalling-tls12")
-    opts = ["tume.signalling_domains:nothing.invalid", "tume.user_agents:NoSuchApp"]
+    opts = ["tume.signalling_domains:" + nowhere, "tume.provisioning_domains:" + nowhere,
+            "tume.user_agents:NoSuchApp"]
     check_eq(env.fields(cap, ["frame.number"], filt="tume", two_pass=True, opts=opts), [], "no evidence, no tume")
     check_eq(len(env.fields(cap, ["frame.number"], filt="sip", opts=opts)), 16,
              "SIP frames still dissected (17 messages; 100 Trying and 180 Ringing share a frame)")
@@ -393,7 +432,7 @@ def case_merged_capture(env):
     check_eq(len(tume_streams), len(TUME_CAPTURES), "TU Me streams in the merged capture")
     by_server = {"127.0.0.10": TUME_SIGNALLING, "127.0.0.11": TUME_SIGNALLING, "127.0.0.12": TUME_EDGE}
     for s in tume_streams:
-        server = streams[s][0][7]
+        server = streams[s][0][-1]
         check(server in by_server, "TU Me stream %d goes to a TU Me server, not %s" % (s, server))
         check_eq(msg_list(streams[s]), by_server[server], "merged stream %d messages" % s)
 
