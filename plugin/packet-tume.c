@@ -6,6 +6,8 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <string.h>
+
 #include <epan/packet.h>
 #include <epan/prefs.h>
 #include <epan/proto_data.h>
@@ -61,6 +63,15 @@ tume_prefs_apply(void)
     tume_config.signalling_domains = tume_domain_list_new(pref_signalling_domains);
     tume_config.provisioning_domains = tume_domain_list_new(pref_provisioning_domains);
     tume_config.user_agents = tume_product_list_new(pref_user_agents);
+}
+
+static void
+tume_shutdown(void)
+{
+    tume_strlist_free(tume_config.signalling_domains);
+    tume_strlist_free(tume_config.provisioning_domains);
+    tume_strlist_free(tume_config.user_agents);
+    memset(&tume_config, 0, sizeof tume_config);
 }
 
 /* ---- flows ---- */
@@ -280,6 +291,7 @@ proto_register_tume(void)
 
     tume_post_handle = create_dissector_handle(dissect_tume_post, proto_tume);
     tume_prefs_apply();
+    register_shutdown_routine(tume_shutdown);
 }
 
 void

@@ -3,7 +3,7 @@
 # missing, as root directly or through sudo.
 
 TUME_PACKAGES="build-essential cmake pkg-config python3 tshark wireshark-common
-libwireshark-dev libglib2.0-dev libjson-glib-dev libgnutls28-dev"
+libwireshark-dev libglib2.0-dev libjson-glib-dev libgnutls28-dev valgrind"
 
 tume_install_deps() {
     local missing="" p

@@ -123,14 +123,14 @@ class Env:
     def cap(self, name, suffix=".pcapng"):
         return os.path.join(self.cap_dir, name + suffix)
 
-    def run(self, args, plugin=True, check_rc=True):
+    def run(self, args, plugin=True, check_rc=True, wrapper=()):
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": self.home,
             "LANG": "C.UTF-8",
             "WIRESHARK_PLUGIN_DIR": self.plugin_dir if plugin else self.stock_dir,
         }
-        cmd = (self.drop or []) + [self.tshark] + list(args)
+        cmd = (self.drop or []) + list(wrapper) + [self.tshark] + list(args)
         p = subprocess.run(cmd, env=env, cwd=self.root, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, universal_newlines=True, timeout=600)
         if check_rc and p.returncode != 0:
@@ -322,6 +322,91 @@ def case_signalling_edge(env):
     # the broken message is the client's last data record
     last = max(int(r[0]) for r in two[0] if r[4])
     check(int(bad[0][0]) > last, "edge: tume.malformed after the last typed message")
+
+
+def expert_frames(env, cap_file, name, two_pass=True, opts=()):
+    return [int(r[0]) for r in env.fields(cap_file, ["frame.number"], filt=name, two_pass=two_pass, opts=opts)]
+
+
+def case_unkeyed_flows(env):
+    """Without keys the flows are still found: TLS 1.2 by certificate and SNI
+    (issuer and subject exact), TLS 1.3 by SNI alone (its certificate is
+    encrypted). tume.not_decrypted exactly once per unkeyed flow."""
+    for name, want, evidence in (
+            ("tume-signalling-tls12", TUME_CERT, ["cert-subject", "cert-san", "sni"]),
+            ("tume-signalling-tls13", {F_SNI: TUME_CERT[F_SNI], F_SUBJ: "", F_ISS: "", F_SAN: "", F_SELF: ""},
+             ["sni"])):
+        cap = env.cap(name, "-nokeys.pcapng")
+        rows2 = env.fields(cap, SIG_FIELDS, filt="tcp", two_pass=True)
+        rows1 = env.fields(cap, SIG_FIELDS, filt="tcp")
+        assert_flow_fields(name + " unkeyed -2", rows2, want, evidence, "0")
+        check_eq(msg_list(rows2), [], "%s unkeyed: no messages can be read" % name)
+        # single pass: marked from the ClientHello; all known from the certificate on
+        first = [r for r in rows2 if int(r[2]) > 0][0][0]
+        cert = expert_frames(env, cap, "tume.cert.info", two_pass=False)
+        settled = cert[0] if cert else int(first)
+        for r1, r2 in zip(rows1, rows2):
+            if int(r1[0]) >= settled:
+                check_eq(r1, r2, "%s unkeyed: single pass agrees with -2 on frame %s" % (name, r1[0]))
+        nd = expert_frames(env, cap, "tume.not_decrypted")
+        check_eq(len(nd), 1, "%s unkeyed: tume.not_decrypted once" % name)
+        appdata = [int(r[0]) for r in env.fields(cap, ["frame.number"], filt="tls.app_data")]
+        check_eq(nd[0], appdata[0], "%s unkeyed: tume.not_decrypted on the first application data" % name)
+        check_eq(expert_frames(env, env.cap(name), "tume.not_decrypted"), [],
+                 "%s with keys: never tume.not_decrypted" % name)
+    # the certificate note is on the packet that carried the certificate
+    cap = env.cap("tume-signalling-tls12", "-nokeys.pcapng")
+    cert_pkts = [int(r[0]) for r in env.fields(cap, ["frame.number"], filt="tls.handshake.certificate")]
+    check_eq(expert_frames(env, cap, "tume.cert.info"), cert_pkts, "tume.cert.info on the Certificate packet")
+    expert = env.run(["-n", "-q", "-r", cap, "-z", "expert,note"])
+    check("TU Me signalling server certificate issued by CN=TU Me Test Root CA,O=Example Test PKI,C=ES"
+          " to CN=sip.tume.jajah.com,O=Jajah Inc.,C=US" in expert, "-z expert lists the certificate note")
+    check("TU Me signalling flow not decrypted" in expert, "-z expert lists the not-decrypted note")
+    # the issuer on every TU Me packet of the flow (-2; a single pass knows it from the certificate on)
+    issuers = env.fields(cap, ["tume.cert.issuer"], filt="tume", two_pass=True)
+    check(len(issuers) > 10 and all(r == [TUME_CERT[F_ISS]] for r in issuers), "issuer on every tume packet")
+    # TLS 1.3 keyed: the certificate is read from the decrypted handshake
+    rows = env.fields(env.cap("tume-signalling-tls13"), ["tume.cert.issuer"], filt="tume", two_pass=True)
+    check(len(rows) > 10 and all(r == [TUME_CERT[F_ISS]] for r in rows), "TLS 1.3 with keys: issuer")
+
+
+def valgrind_blocks(log):
+    """Error and leak records of a valgrind log, one text block each."""
+    blocks, cur = [], []
+    for line in log.splitlines():
+        body = line.split("== ", 1)[1] if "== " in line else ""
+        if body.strip() == "":
+            if cur:
+                blocks.append("\n".join(cur))
+            cur = []
+        else:
+            cur.append(body)
+    if cur:
+        blocks.append("\n".join(cur))
+    return blocks
+
+
+def case_memcheck(env):
+    """valgrind on tshark with the plugin: no invalid access, no leak, in any
+    record whose stack passes through tume.so (GnuTLS certificates included).
+    Wireshark's own leaks at exit are not ours and are ignored."""
+    vg = shutil.which("valgrind")
+    check(vg is not None, "valgrind is not installed (scripts/deps.sh installs it)")
+    runs = [("tume-signalling-tls12", "-nokeys.pcapng", ["-2", "-V"]),
+            ("tume-signalling-tls13", ".pcapng", ["-2", "-V"]),
+            ("tume-signalling-edge", ".pcapng", ["-V"])]
+    for name, suffix, extra in runs:
+        log = os.path.join(env.home, "vg-%s.log" % name)   # writable by the tshark user
+        out = env.run(["-n", "-r", env.cap(name, suffix)] + extra,
+                      wrapper=[vg, "--keep-debuginfo=yes", "--leak-check=full", "--num-callers=40",
+                               "--log-file=" + log])
+        # the plugin did its work under valgrind (else the check says nothing)
+        check("TU Me" in out, "%s: no TU Me output under valgrind" % name)
+        with open(log) as f:
+            text = f.read()
+        check("ERROR SUMMARY" in text, "%s: valgrind did not finish" % name)
+        ours = [b for b in valgrind_blocks(text) if "tume.so" in b]
+        check_eq(ours, [], "%s: valgrind records involving the plugin" % name)
 
 
 def case_keylog_file(env):
