@@ -12,7 +12,9 @@ Everything is done with real stacks on the loopback interface:
   * TLS is Python's ``ssl`` module (OpenSSL), the client context writes an
     NSS key log (``keylog_filename``),
   * the traffic is captured with ``dumpcap -i lo -f "tcp port 443"``,
-  * the key log is embedded with ``editcap --inject-secrets tls,<keys>``.
+  * the key log is embedded with ``editcap --inject-secrets tls,<keys>``
+    (except tume-signalling-rsa: static RSA key exchange, no key log at all;
+    it is decrypted with the server's RSA private key).
 
 Only the Python standard library is used.  The application-level content
 (SIP Call-IDs, tags, branches, bodies, HTTP bodies, the random bytes of the
@@ -82,6 +84,10 @@ CAS = {
         "subj": "/C=DE/O=Other PKI/CN=Other Test CA",
         "serial": "0x01",
     },
+    "tu-ca": {
+        "subj": "/C=ES/O=Telefonica Test PKI/CN=TU Test Issuing CA",
+        "serial": "0x01",
+    },
 }
 
 LEAVES = {
@@ -103,6 +109,36 @@ LEAVES = {
         "san": "DNS:api.example.net",
         "serial": "0x2002",
     },
+    # scenario H
+    "api.tu.com": {
+        "ca": "tu-ca",
+        "subj": "/C=ES/O=Telefonica Digital/CN=api.tu.com",
+        "san": "DNS:api.tu.com",
+        "serial": "0x3001",
+    },
+    # scenario K1: expired (fixed validity in 2011, made with `openssl ca`)
+    "old.tume.jajah.com": {
+        "ca": "tume-ca",
+        "subj": "/C=US/O=Jajah Inc./CN=old.tume.jajah.com",
+        "san": "DNS:old.tume.jajah.com",
+        "serial": "0x1002",
+        "startdate": "20110101000000Z",
+        "enddate": "20120101000000Z",
+    },
+    # scenario K2: self-signed leaf (ca None); the chain file holds only the leaf
+    "selfsigned.tume.jajah.com": {
+        "ca": None,
+        "subj": "/C=US/O=Jajah Inc./CN=selfsigned.tume.jajah.com",
+        "san": "DNS:selfsigned.tume.jajah.com",
+        "serial": "0x1003",
+    },
+    # scenario K3: presented for SNI sip.tume.jajah.com, which it does not cover
+    "media.jajah.com": {
+        "ca": "tume-ca",
+        "subj": "/C=US/O=Jajah Inc./CN=media.jajah.com",
+        "san": "DNS:media.jajah.com",
+        "serial": "0x1004",
+    },
 }
 
 OPENSSL_CNF = """\
@@ -123,6 +159,35 @@ extendedKeyUsage = serverAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid, issuer
 subjectAltName = %(san)s
+[v3_leaf_self]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+subjectAltName = %(san)s
+"""
+
+# Minimal `openssl ca` configuration, used only for leaves with fixed
+# start/end dates (OpenSSL 3.0's `x509 -req` can only set -days).  All the CA
+# state (database, serial, copies of issued certificates) lives in a temp dir.
+OPENSSL_CA_CNF = """\
+[ca]
+default_ca = tmp_ca
+[tmp_ca]
+dir = %(dir)s
+database = $dir/index.txt
+serial = $dir/serial
+new_certs_dir = $dir
+default_md = sha256
+policy = policy_any
+unique_subject = no
+email_in_dn = no
+copy_extensions = none
+[policy_any]
+countryName = optional
+organizationName = optional
+commonName = supplied
 """
 
 
@@ -159,18 +224,44 @@ def ensure_pki(new_pki):
             cnf = os.path.join(tmp, name + ".cnf")
             with open(cnf, "w") as f:
                 f.write(OPENSSL_CNF % {"san": leaf["san"]})
-            csr = os.path.join(tmp, name + ".csr")
-            run(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes",
-                 "-keyout", key, "-out", csr, "-subj", leaf["subj"], "-config", cnf])
-            run(["openssl", "x509", "-req", "-in", csr,
-                 "-CA", pki_path(leaf["ca"], "crt"), "-CAkey", pki_path(leaf["ca"], "key"),
-                 "-set_serial", leaf["serial"], "-days", "3650", "-sha256",
-                 "-extfile", cnf, "-extensions", "v3_leaf", "-out", crt])
+            if leaf["ca"] is None:
+                # self-signed leaf: issuer == subject, signed with its own key
+                run(["openssl", "req", "-x509", "-new", "-newkey", "rsa:2048", "-nodes",
+                     "-keyout", key, "-out", crt, "-days", "3650", "-sha256",
+                     "-subj", leaf["subj"], "-set_serial", leaf["serial"],
+                     "-config", cnf, "-extensions", "v3_leaf_self"])
+            else:
+                csr = os.path.join(tmp, name + ".csr")
+                run(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes",
+                     "-keyout", key, "-out", csr, "-subj", leaf["subj"], "-config", cnf])
+                if "startdate" in leaf:
+                    cadir = os.path.join(tmp, name + ".ca")
+                    os.makedirs(cadir)
+                    open(os.path.join(cadir, "index.txt"), "w").close()
+                    with open(os.path.join(cadir, "serial"), "w") as f:
+                        f.write("%X\n" % int(leaf["serial"], 16))
+                    cacnf = os.path.join(tmp, name + ".ca.cnf")
+                    with open(cacnf, "w") as f:
+                        f.write(OPENSSL_CA_CNF % {"dir": cadir})
+                    run(["openssl", "ca", "-batch", "-notext", "-preserveDN",
+                         "-config", cacnf, "-cert", pki_path(leaf["ca"], "crt"),
+                         "-keyfile", pki_path(leaf["ca"], "key"), "-md", "sha256",
+                         "-startdate", leaf["startdate"], "-enddate", leaf["enddate"],
+                         "-extfile", cnf, "-extensions", "v3_leaf",
+                         "-in", csr, "-out", crt])
+                else:
+                    run(["openssl", "x509", "-req", "-in", csr,
+                         "-CA", pki_path(leaf["ca"], "crt"),
+                         "-CAkey", pki_path(leaf["ca"], "key"),
+                         "-set_serial", leaf["serial"], "-days", "3650", "-sha256",
+                         "-extfile", cnf, "-extensions", "v3_leaf", "-out", crt])
             with open(chain, "w") as out:
-                for part in (crt, pki_path(leaf["ca"], "crt")):
+                parts = [crt] if leaf["ca"] is None else [crt, pki_path(leaf["ca"], "crt")]
+                for part in parts:
                     with open(part) as f:
                         out.write(f.read())
-            log("  pki: created server certificate %s (issuer %s)" % (name, leaf["ca"]))
+            log("  pki: created server certificate %s (issuer %s)"
+                % (name, leaf["ca"] or "self"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -978,20 +1069,223 @@ def scenario_non_tls(_keylog):
 
 
 # ---------------------------------------------------------------------------
+# Scenario H: TU Me provisioning, HTTPS JSON to api.tu.com (TLS 1.2)
+# ---------------------------------------------------------------------------
+
+TUME_PROV_UA = "TUMe/1.0 CFNetwork/548.1.4 Darwin/11.0.0"
+TUME_PROV_REQ = '{"msisdn":"+34600123456","locale":"es_ES"}'
+TUME_PROV_RESP = '{"status":"pending","pinLength":4}'
+
+
+def scenario_tume_provisioning(keylog):
+    cip, sip_ip = "127.0.0.8", "127.0.0.13"
+    version = ssl.TLSVersion.TLSv1_2
+    lsock = listen(sip_ip)
+    sctx = server_context("api.tu.com", version)
+
+    def server():
+        try:
+            tls = sctx.wrap_socket(accept(lsock), server_side=True)
+        finally:
+            lsock.close()
+        f = Framer(tls, "http")
+        req = f.next()
+        if getattr(req, "start", None) != "POST /tume/v1/register HTTP/1.1":
+            raise RuntimeError("unexpected request %r" % req)
+        if req.body != TUME_PROV_REQ.encode():
+            raise RuntimeError("bad POST body")
+        tls.sendall(build("HTTP/1.1 200 OK", [("Content-Type", "application/json")],
+                          TUME_PROV_RESP))
+        if f.next() is not None:          # keep-alive: wait for close_notify
+            raise RuntimeError("unexpected second request")
+        tls_server_close(tls)
+
+    th = ServerThread(server)
+    th.start()
+    cctx = client_context("tu-ca", version, keylog)
+    tls = cctx.wrap_socket(connect(cip, sip_ip), server_hostname="api.tu.com")
+    f = Framer(tls, "http")
+    tls.sendall(build("POST /tume/v1/register HTTP/1.1", [
+        ("Host", "api.tu.com"), ("User-Agent", TUME_PROV_UA),
+        ("Content-Type", "application/json")], TUME_PROV_REQ))
+    (resp,) = f.expect(["200"])
+    if resp.body != TUME_PROV_RESP.encode():
+        raise RuntimeError("bad response body")
+    tls_client_close(tls)
+    th.finish()
+
+
+# ---------------------------------------------------------------------------
+# Scenarios J / K: short TU Me SIP dialogues
+# ---------------------------------------------------------------------------
+
+def tume_simple_server(tls, tag):
+    """Answers every TU Me request with 200 OK (no authentication)."""
+    f = Framer(tls, "server")
+    while True:
+        req = f.next()
+        if req is None:
+            return
+        if req == "PING":
+            tls.sendall(b"\r\n")
+            continue
+        m = req.method
+        if m == "REGISTER":
+            tls.sendall(sip_response(req, 200, "OK", [
+                ("Contact", req.get("contact") + ";expires=3600"),
+                ("Expires", "3600")], to_tag=tag + "-r"))
+        elif m == "MESSAGE":
+            tls.sendall(sip_response(req, 200, "OK", to_tag=tag + "-m"))
+        elif m == "OPTIONS":
+            tls.sendall(sip_response(req, 200, "OK", [
+                ("Allow", TUME_ALLOW), ("Accept", "application/sdp, text/plain")],
+                to_tag=tag + "-o"))
+        else:
+            raise RuntimeError("unexpected request %r" % req)
+
+
+def tume_options(tls, cip, call_id, branch, tag):
+    f = Framer(tls, "client")
+    tls.sendall(build("OPTIONS sip:%s SIP/2.0" % TUME_DOMAIN, [
+        ("Via", "SIP/2.0/TLS %s:50600;branch=%s" % (cip, branch)),
+        ("Max-Forwards", "70"),
+        ("From", "<sip:%s@%s>;tag=%s" % (TUME_USER, TUME_DOMAIN, tag)),
+        ("To", "<sip:%s>" % TUME_DOMAIN),
+        ("Call-ID", call_id), ("CSeq", "1 OPTIONS"),
+        ("Contact", "<sip:%s@%s:50600;transport=tls>" % (TUME_USER, cip)),
+        ("Accept", "application/sdp"), ("User-Agent", TUME_UA)]))
+    f.expect(["200"])
+
+
+def tls_connection(cip, sip_ip, leaf, server_fn, cctx, sni, client_fn, version):
+    """One TLS connection cip -> sip_ip:443; returns after both sides closed."""
+    lsock = listen(sip_ip)
+    sctx = server_context(leaf, version)
+
+    def server():
+        try:
+            tls = sctx.wrap_socket(accept(lsock), server_side=True)
+        finally:
+            lsock.close()
+        server_fn(tls)
+        tls_server_close(tls)
+
+    th = ServerThread(server)
+    th.start()
+    tls = cctx.wrap_socket(connect(cip, sip_ip), server_hostname=sni)
+    with open(pki_path(leaf, "crt")) as f:
+        want = ssl.PEM_cert_to_DER_cert(f.read())
+    if tls.getpeercert(binary_form=True) != want:
+        raise RuntimeError("server did not present %s" % leaf)
+    client_fn(tls)
+    tls_client_close(tls)
+    th.finish()
+
+
+# J: TLS 1.2 with static RSA key exchange; the capture carries no secrets and
+# is decrypted with pki/sip.tume.jajah.com.key.
+TUME_RSA_CIPHER = "AES128-GCM-SHA256"      # TLS_RSA_WITH_AES_128_GCM_SHA256
+
+
+def scenario_tume_rsa(_keylog):
+    cip, sip_ip = "127.0.0.9", "127.0.0.14"
+    version = ssl.TLSVersion.TLSv1_2
+    lsock = listen(sip_ip)
+    sctx = server_context("sip.tume.jajah.com", version)
+    sctx.set_ciphers(TUME_RSA_CIPHER)
+
+    def server():
+        try:
+            tls = sctx.wrap_socket(accept(lsock), server_side=True)
+        finally:
+            lsock.close()
+        tume_simple_server(tls, "jajah-rsa")
+        tls_server_close(tls)
+
+    th = ServerThread(server)
+    th.start()
+    cctx = client_context("tume-ca", version, None)    # no key log at all
+    cctx.set_ciphers(TUME_RSA_CIPHER)
+    tls = cctx.wrap_socket(connect(cip, sip_ip), server_hostname="sip.tume.jajah.com")
+    if tls.cipher()[0] != TUME_RSA_CIPHER:
+        raise RuntimeError("negotiated %r, not static RSA" % (tls.cipher(),))
+    f = Framer(tls, "client")
+    me = "<sip:%s@%s>" % (TUME_USER, TUME_DOMAIN)
+
+    def via(branch):
+        return "SIP/2.0/TLS %s:50600;branch=%s" % (cip, branch)
+
+    tls.sendall(build("REGISTER sip:%s SIP/2.0" % TUME_DOMAIN, [
+        ("Via", via("z9hG4bK-rsa-reg-1")), ("Max-Forwards", "70"),
+        ("From", me + ";tag=rsa-r1"), ("To", me),
+        ("Call-ID", "rsa-reg-0001@tume-iphone"), ("CSeq", "1 REGISTER"),
+        ("Contact", "<sip:%s@%s:50600;transport=tls>" % (TUME_USER, cip)),
+        ("User-Agent", TUME_UA), ("Expires", "3600")]))
+    f.expect(["200"])
+    tls.sendall(build("MESSAGE sip:%s@%s SIP/2.0" % (TUME_PEER, TUME_DOMAIN), [
+        ("Via", via("z9hG4bK-rsa-msg-1")), ("Max-Forwards", "70"),
+        ("From", me + ";tag=rsa-m1"), ("To", "<sip:%s@%s>" % (TUME_PEER, TUME_DOMAIN)),
+        ("Call-ID", "rsa-msg-0001@tume-iphone"), ("CSeq", "1 MESSAGE"),
+        ("User-Agent", TUME_UA), ("Content-Type", "text/plain")], "via RSA"))
+    f.expect(["200"])
+    tls_client_close(tls)
+    th.finish()
+
+
+# K: three connections, each to a server with a bad certificate; the client
+# does not verify anything.
+ANOMALIES = [
+    # server address, SNI sent by the client, certificate the server presents
+    ("127.0.0.15", "old.tume.jajah.com", "old.tume.jajah.com"),                # expired
+    ("127.0.0.16", "selfsigned.tume.jajah.com", "selfsigned.tume.jajah.com"),  # self-signed
+    ("127.0.0.17", "sip.tume.jajah.com", "media.jajah.com"),                   # SNI not covered
+]
+
+
+def scenario_tume_anomalies(keylog):
+    cip = "127.0.0.19"
+    version = ssl.TLSVersion.TLSv1_2
+    cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    _versions(cctx, version)
+    cctx.check_hostname = False
+    cctx.verify_mode = ssl.CERT_NONE
+    cctx.keylog_filename = keylog
+    for i, (sip_ip, sni, leaf) in enumerate(ANOMALIES, 1):
+        tls_connection(
+            cip, sip_ip, leaf, lambda tls, i=i: tume_simple_server(tls, "jajah-a%d" % i),
+            cctx, sni,
+            lambda tls, i=i: tume_options(tls, cip, "anomaly-%d@tume-iphone" % i,
+                                          "z9hG4bK-anomaly-%d" % i, "anomaly-o%d" % i),
+            version)
+        time.sleep(0.2)
+
+
+# ---------------------------------------------------------------------------
 # capture driver
 # ---------------------------------------------------------------------------
 
+# output modes
+TLS_KEYS = True     # <name>.pcapng with DSB, <name>-nokeys.pcapng, <name>.keys
+NO_TLS = False      # <name>.pcapng only
+TLS_RSA = "rsa"     # <name>.pcapng only, no secrets: decrypt with the server's RSA key
+
+# RSA private key used to check (and to decrypt) TLS_RSA captures
+RSA_KEYS = {"tume-signalling-rsa": "sip.tume.jajah.com"}
+
 SCENARIOS = [
-    # name, function, uses TLS (keys + -nokeys variant)
+    # name, function, output mode
     ("tume-signalling-tls12",
-     scenario_tume(ssl.TLSVersion.TLSv1_2, "127.0.0.1", "127.0.0.10"), True),
+     scenario_tume(ssl.TLSVersion.TLSv1_2, "127.0.0.1", "127.0.0.10"), TLS_KEYS),
     ("tume-signalling-tls13",
-     scenario_tume(ssl.TLSVersion.TLSv1_3, "127.0.0.2", "127.0.0.11"), True),
-    ("tume-signalling-edge", scenario_tume_edge, True),
-    ("other-sip-tls", scenario_other_sip, True),
-    ("other-https-json", scenario_https_json, True),
-    ("plain-http-443", scenario_plain_http, False),
-    ("non-tls-443", scenario_non_tls, False),
+     scenario_tume(ssl.TLSVersion.TLSv1_3, "127.0.0.2", "127.0.0.11"), TLS_KEYS),
+    ("tume-signalling-edge", scenario_tume_edge, TLS_KEYS),
+    ("other-sip-tls", scenario_other_sip, TLS_KEYS),
+    ("other-https-json", scenario_https_json, TLS_KEYS),
+    ("plain-http-443", scenario_plain_http, NO_TLS),
+    ("non-tls-443", scenario_non_tls, NO_TLS),
+    ("tume-provisioning-tls12", scenario_tume_provisioning, TLS_KEYS),
+    ("tume-signalling-rsa", scenario_tume_rsa, TLS_RSA),
+    ("tume-cert-anomalies", scenario_tume_anomalies, TLS_KEYS),
 ]
 
 
@@ -1038,7 +1332,11 @@ def generate(name, fn, tls):
         finally:
             stop_dumpcap(p)
         out = os.path.join(HERE, name + ".pcapng")
-        if tls:
+        if tls == TLS_RSA:
+            if os.path.exists(keylog):
+                raise RuntimeError("TLS secrets were logged for an RSA-only capture")
+            shutil.copyfile(raw, out)
+        elif tls:
             with open(keylog) as f:
                 lines = [l for l in f.read().splitlines() if l.strip() and not l.startswith("#")]
             if not lines:
@@ -1061,12 +1359,20 @@ def tshark(*args):
 
 
 def summary(name, tls):
-    files = [name + ".pcapng"] + ([name + "-nokeys.pcapng", name + ".keys"] if tls else [])
+    files = [name + ".pcapng"] + (
+        [name + "-nokeys.pcapng", name + ".keys"] if tls is TLS_KEYS else [])
     out = os.path.join(HERE, name + ".pcapng")
     m = re.search(r"Number of packets:\s*(\d+)", run(["capinfos", "-c", out]))
     frames = m.group(1) if m else "?"
     line = "%-24s frames=%-4s" % (name, frames)
-    if tls:
+    if tls == TLS_RSA:
+        key = pki_path(RSA_KEYS[name], "key")
+        plain = tshark("-r", out, "-x").count("Decrypted TLS (")
+        dec = tshark("-r", out, "-o", 'uat:rsa_keys:"%s",""' % key,
+                     "-x").count("Decrypted TLS (")
+        line += " decrypted-records: without key=%d, with %s=%d" % (
+            plain, os.path.basename(key), dec)
+    elif tls:
         # count decrypted TLS records with the embedded secrets (DSB)
         dec = tshark("-r", out, "-x").count("Decrypted TLS (")
         # records reassembled from several TCP segments

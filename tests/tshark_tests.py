@@ -68,7 +68,10 @@ TUME_CAPTURES = {
 }
 
 NEGATIVE_CAPTURES = ["other-https-json", "plain-http-443", "non-tls-443"]
-ALL_CAPTURES = sorted(TUME_CAPTURES) + ["other-sip-tls"] + NEGATIVE_CAPTURES
+# TU Me flows identified by certificate/SNI (and, keyed, by their payload)
+CERT_CAPTURES = ["tume-provisioning-tls12", "tume-signalling-rsa", "tume-cert-anomalies"]
+ALL_CAPTURES = sorted(TUME_CAPTURES) + CERT_CAPTURES + ["other-sip-tls"] + NEGATIVE_CAPTURES
+
 
 FIELDS_IMPLEMENTED = ["tume", "tume.flow", "tume.evidence", "tume.msg_type", "tume.sip.call_id",
                       "tume.msg.info", "tume.malformed"]
@@ -189,6 +192,20 @@ TUME_CERT = {
 }
 ALL_SIGNALLING_EVIDENCE = ["cert-subject", "cert-san", "sni", "sip-domain", "sip-user-agent"]
 
+TU_API_CERT = {
+    F_SNI: "api.tu.com",
+    F_SUBJ: "CN=api.tu.com,O=Telefonica Digital,C=ES",
+    F_ISS: "CN=TU Test Issuing CA,O=Telefonica Test PKI,C=ES",
+    F_SAN: "api.tu.com",
+    F_SELF: "0",
+}
+RSA_MESSAGES = [
+    ("REGISTER", "rsa-reg-0001@tume-iphone"),
+    ("200 OK", "rsa-reg-0001@tume-iphone"),
+    ("MESSAGE", "rsa-msg-0001@tume-iphone"),
+    ("200 OK", "rsa-msg-0001@tume-iphone"),
+]
+
 
 def msg_list(rows):
     out = []
@@ -200,14 +217,15 @@ def msg_list(rows):
     return out
 
 
-def assert_flow_fields(name, rows, want, evidence, decrypted):
+def assert_flow_fields(name, rows, want, evidence, decrypted, flow="signalling"):
     """Every payload packet carries tume with these flow-level values; no
     packet without payload carries it."""
+    check(any(int(r[2]) > 0 for r in rows), "%s: no payload packets at all" % name)
     for r in rows:
         if int(r[2]) == 0:
             check_eq(r[F_FLOW], "", "%s: no tume without TCP payload, frame %s" % (name, r[0]))
             continue
-        check_eq(r[F_FLOW], "signalling", "%s: tume.flow on frame %s" % (name, r[0]))
+        check_eq(r[F_FLOW], flow, "%s: tume.flow on frame %s" % (name, r[0]))
         check_eq(split(r[F_EV]), evidence, "%s: evidence on frame %s" % (name, r[0]))
         check_eq(r[F_DEC], decrypted, "%s: tume.decrypted on frame %s" % (name, r[0]))
         for f, v in want.items():
@@ -394,7 +412,8 @@ def case_memcheck(env):
     check(vg is not None, "valgrind is not installed (scripts/deps.sh installs it)")
     runs = [("tume-signalling-tls12", "-nokeys.pcapng", ["-2", "-V"]),
             ("tume-signalling-tls13", ".pcapng", ["-2", "-V"]),
-            ("tume-signalling-edge", ".pcapng", ["-V"])]
+            ("tume-signalling-edge", ".pcapng", ["-V"]),
+            ("tume-cert-anomalies", "-nokeys.pcapng", ["-2", "-V"])]
     for name, suffix, extra in runs:
         log = os.path.join(env.home, "vg-%s.log" % name)   # writable by the tshark user
         out = env.run(["-n", "-r", env.cap(name, suffix)] + extra,
@@ -407,6 +426,89 @@ def case_memcheck(env):
         check("ERROR SUMMARY" in text, "%s: valgrind did not finish" % name)
         ours = [b for b in valgrind_blocks(text) if "tume.so" in b]
         check_eq(ours, [], "%s: valgrind records involving the plugin" % name)
+
+
+def strip_tume(text):
+    """-V output without the TU Me protocol block (top level, up to the next)."""
+    out, skipping = [], False
+    for line in text.splitlines():
+        if not line.startswith(" "):
+            skipping = line.startswith("TU Me (")
+        if not skipping:
+            out.append(line)
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+
+
+def case_provisioning_flow(env):
+    """The provisioning API host (api.tu.com, its own CA) is TU Me by
+    certificate and SNI, role provisioning, with or without keys; Wireshark's
+    HTTP and JSON dissection of it does not change."""
+    name = "tume-provisioning-tls12"
+    for suffix, dec in ((".pcapng", "1"), ("-nokeys.pcapng", "0")):
+        cap = env.cap(name, suffix)
+        rows = env.fields(cap, SIG_FIELDS, filt="tcp", two_pass=True)
+        assert_flow_fields(name + suffix, rows, TU_API_CERT, ["cert-subject", "cert-san", "sni"], dec,
+                           flow="provisioning")
+        check_eq(len(expert_frames(env, cap, "tume.not_decrypted")), 0 if dec == "1" else 1,
+                 "%s: tume.not_decrypted" % (name + suffix))
+    cap = env.cap(name)
+    check(len(env.fields(cap, ["frame.number"], filt="json")) == 2, "%s: two JSON bodies" % name)
+    for extra in ([], ["-2"]):
+        args = ["-n", "-r", cap, "-V"] + extra
+        check_eq(strip_tume(env.run(args)), env.run(args, plugin=False),
+                 "%s %s: all but the TU Me block as stock" % (name, extra))
+
+
+def case_rsa_key(env):
+    """A static-RSA TLS 1.2 TU Me flow: found by its certificate without keys
+    (the note names the RSA key), read with the server's RSA private key."""
+    cap = env.cap("tume-signalling-rsa")
+    rows = env.fields(cap, SIG_FIELDS, filt="tcp", two_pass=True)
+    assert_flow_fields("rsa unkeyed", rows, TUME_CERT, ["cert-subject", "cert-san", "sni"], "0")
+    nd = env.fields(cap, ["frame.number", "_ws.expert.message"], filt="tume.not_decrypted", two_pass=True)
+    check_eq(len(nd), 1, "rsa unkeyed: tume.not_decrypted once")
+    check("the server's RSA private key (uat:rsa_keys)" in nd[0][1], "rsa: the note names the RSA key: %r" % nd)
+    key = os.path.join(env.cap_dir, "pki", "sip.tume.jajah.com.key")
+    opts = ['uat:rsa_keys:"%s",""' % key]
+    rows2 = env.fields(cap, SIG_FIELDS, filt="tcp", two_pass=True, opts=opts)
+    rows1 = env.fields(cap, SIG_FIELDS, filt="tcp", opts=opts)
+    check_eq(msg_list(rows2), RSA_MESSAGES, "rsa with the key: messages")
+    assert_flow_fields("rsa keyed -2", rows2, TUME_CERT, ALL_SIGNALLING_EVIDENCE, "1")
+    assert_passes_agree("rsa keyed", rows1, rows2, RSA_MESSAGES)
+    check_eq(expert_frames(env, cap, "tume.not_decrypted", opts=opts), [], "rsa with the key: decrypted")
+
+
+ANOMALY_WARNINGS = ["tume.cert.warn.expired", "tume.cert.warn.not_yet_valid",
+                    "tume.cert.warn.self_signed", "tume.cert.warn.sni_mismatch"]
+
+
+def case_cert_anomalies(env):
+    """Expired, self-signed and SNI-mismatched certificates are pointed out,
+    each on its own flow's Certificate packet; sound certificates never are."""
+    cap = env.cap("tume-cert-anomalies")
+    want = {  # stream: (subject, self-signed, the one warning)
+        0: ("CN=old.tume.jajah.com,O=Jajah Inc.,C=US", "0", "tume.cert.warn.expired"),
+        1: ("CN=selfsigned.tume.jajah.com,O=Jajah Inc.,C=US", "1", "tume.cert.warn.self_signed"),
+        2: ("CN=media.jajah.com,O=Jajah Inc.,C=US", "0", "tume.cert.warn.sni_mismatch"),
+    }
+    streams = per_stream(env.fields(cap, SIG_FIELDS, filt="tcp", two_pass=True))
+    check_eq(sorted(streams), sorted(want), "anomalies: streams")
+    cert_frames = {}
+    for r in env.fields(cap, ["frame.number", "tcp.stream"], filt="tume.cert.info", two_pass=True):
+        cert_frames[int(r[1])] = int(r[0])
+    for st, (subject, self_signed, warning) in want.items():
+        for r in streams[st]:
+            if int(r[2]) > 0:
+                check_eq((r[F_SUBJ], r[F_SELF]), (subject, self_signed), "anomalies stream %d frame %s" % (st, r[0]))
+        for w in ANOMALY_WARNINGS:
+            got = [int(r[1]) for r in env.fields(cap, ["tcp.stream", "frame.number"], filt=w, two_pass=True)
+                   if int(r[0]) == st]
+            check_eq(got, [cert_frames[st]] if w == warning else [], "anomalies stream %d: %s" % (st, w))
+    expired = env.fields(cap, ["_ws.expert.message"], filt="tume.cert.warn.expired")
+    check("expired on 2012-01-01 00:00:00 UTC" in expired[0][0], "expiry date in the warning: %r" % expired)
+    for name in list(TUME_CAPTURES) + ["tume-provisioning-tls12", "tume-signalling-rsa"]:
+        for w in ANOMALY_WARNINGS:
+            check_eq(expert_frames(env, env.cap(name), w), [], "%s: no %s" % (name, w))
 
 
 def case_keylog_file(env):
@@ -505,8 +607,9 @@ def case_preferences(env):
 
 
 def case_merged_capture(env):
-    """All captures in one file (a phone's many TLS/443 flows): exactly the TU
-    Me signalling streams are TU Me, with the same message lists."""
+    """All captures in one file (a phone's many TLS/443 flows): exactly the
+    flows to TU Me servers are TU Me, the signalling ones with the same
+    message lists as alone."""
     merged = os.path.join(env.root, "merged.pcapng")
     files = [env.cap(n) for n in ALL_CAPTURES]
     subprocess.run(["mergecap", "-w", merged] + files, check=True)
@@ -514,12 +617,19 @@ def case_merged_capture(env):
     rows = env.fields(merged, SIG_FIELDS + ["ip.dst"], filt="tcp", two_pass=True)
     streams = per_stream(rows)
     tume_streams = sorted(s for s, rs in streams.items() if any(r[3] for r in rs))
-    check_eq(len(tume_streams), len(TUME_CAPTURES), "TU Me streams in the merged capture")
-    by_server = {"127.0.0.10": TUME_SIGNALLING, "127.0.0.11": TUME_SIGNALLING, "127.0.0.12": TUME_EDGE}
+    # server address: message list (None: TU Me by certificate, messages not checked here)
+    by_server = {"127.0.0.10": TUME_SIGNALLING, "127.0.0.11": TUME_SIGNALLING, "127.0.0.12": TUME_EDGE,
+                 "127.0.0.13": [], "127.0.0.14": [], "127.0.0.15": None, "127.0.0.16": None,
+                 "127.0.0.17": None}
+    check_eq(len(tume_streams), len(by_server), "TU Me streams in the merged capture")
+    seen = set()
     for s in tume_streams:
         server = streams[s][0][-1]
         check(server in by_server, "TU Me stream %d goes to a TU Me server, not %s" % (s, server))
-        check_eq(msg_list(streams[s]), by_server[server], "merged stream %d messages" % s)
+        seen.add(server)
+        if by_server[server] is not None:
+            check_eq(msg_list(streams[s]), by_server[server], "merged stream %d messages" % s)
+    check_eq(sorted(seen), sorted(by_server), "every TU Me server found once")
 
 
 CASES = {n[len("case_"):]: f for n, f in sorted(globals().items()) if n.startswith("case_")}
