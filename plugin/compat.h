@@ -25,4 +25,14 @@ tume_fvalue_uint(field_info *fi)
 #endif
 }
 
+static inline const char *
+tume_fvalue_string(field_info *fi)
+{
+#ifdef TUME_WS_4_2
+    return fvalue_get_string(fi->value);
+#else
+    return fvalue_get_string(&fi->value);
+#endif
+}
+
 #endif /* TUME_COMPAT_H */

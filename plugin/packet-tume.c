@@ -72,6 +72,7 @@ tume_shutdown(void)
     tume_strlist_free(tume_config.provisioning_domains);
     tume_strlist_free(tume_config.user_agents);
     memset(&tume_config, 0, sizeof tume_config);
+    tume_api_shutdown();
 }
 
 /* ---- flows ---- */
@@ -216,6 +217,7 @@ dissect_tume_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
         pkt = wmem_new0(wmem_file_scope(), tume_pkt_t);
         pkt->has_payload = frame_has_tcp_payload(pinfo, tree);
         tume_tls_first_pass(pinfo, tree, flow, pkt);
+        tume_api_first_pass(pinfo, tree, flow, pkt);
         if (!pkt->has_payload)
             return 0;           /* nothing to mark, nothing to keep */
         p_add_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_FILE, pkt);
@@ -228,6 +230,7 @@ dissect_tume_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     if (tume_flow_is_tume(flow, pinfo)) {
         proto_tree *tt = tume_packet_tree(tvb, pinfo, tree, flow);
         tume_tls_add_packet_items(tvb, pinfo, tt, flow, pkt);
+        tume_api_add_items(tvb, pinfo, tt, pkt);
     }
     return 0;
 }
@@ -288,6 +291,7 @@ proto_register_tume(void)
 
     tume_sip_register();
     tume_tls_register();
+    tume_api_register(module);
 
     tume_post_handle = create_dissector_handle(dissect_tume_post, proto_tume);
     tume_prefs_apply();
@@ -303,6 +307,7 @@ proto_reg_handoff_tume(void)
     hf_tcp_len_id = proto_registrar_get_id_byname("tcp.len");
     tume_sip_handoff();
     tume_tls_handoff();
+    tume_api_handoff();
 
     /* Fields the post-dissector reads.  Asking for them makes tshark build a
      * protocol tree for every packet (tests/benchmark.py measures the cost). */
@@ -311,5 +316,6 @@ proto_reg_handoff_tume(void)
     if (hf_tcp_len_id > 0)
         g_array_append_val(wanted, hf_tcp_len_id);
     tume_tls_wanted_hfids(wanted);
+    tume_api_wanted_hfids(wanted);
     set_postdissector_wanted_hfids(tume_post_handle, wanted);
 }

@@ -12,6 +12,8 @@
 #include <epan/packet.h>
 
 #include <epan/address.h>
+#include <epan/prefs.h>
+#include <wsutil/wmem/wmem.h>
 
 #include "domain_match.h"
 
@@ -73,6 +75,7 @@ typedef struct tume_flow {
     address          server_addr;    /* who received the ClientHello */
     guint32          server_port;
     guint32          cipher_suite;   /* from the ServerHello; 0 unknown */
+    wmem_map_t      *api_requests;   /* HTTP request number -> request type */
 } tume_flow_t;
 
 /* The flow of pinfo's TCP conversation; created if create is TRUE. */
@@ -97,9 +100,12 @@ proto_tree *tume_packet_tree(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
 /* Per packet, wmem_file_scope(), made on the first pass for packets of TLS
  * flows (the second pass of tshark primes no fields: everything it needs
  * about the packet is here). */
+typedef struct tume_api_msg tume_api_msg_t;
+
 typedef struct {
     gboolean has_payload;     /* TCP payload present */
     gboolean cert_here;       /* this packet carried the server certificate */
+    wmem_list_t *api_msgs;    /* tume_api_msg_t*: provisioning messages, in order */
 } tume_pkt_t;
 
 /* Hf ids of the Wireshark fields the post-dissector reads (primed). */
@@ -113,10 +119,22 @@ void tume_tls_add_flow_items(tvbuff_t *tvb, proto_tree *tt, const tume_flow_t *f
 void tume_tls_add_packet_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt,
                                const tume_flow_t *flow, const tume_pkt_t *pkt);
 
+/* ---- provisioning API (tume-api.c) ---- */
+
+void tume_api_wanted_hfids(GArray *wanted);
+/* First pass: read the HTTP messages of this packet (Host evidence) and, on
+ * a TU Me flow, classify them into pkt->api_msgs. */
+void tume_api_first_pass(packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, tume_pkt_t *pkt);
+/* The TU Me items of the packet's provisioning messages. */
+void tume_api_add_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume_pkt_t *pkt);
+
 /* Glue registration (called from packet-tume.c). */
 void tume_sip_register(void);
 void tume_sip_handoff(void);
 void tume_tls_register(void);
 void tume_tls_handoff(void);
+void tume_api_register(module_t *module);
+void tume_api_handoff(void);
+void tume_api_shutdown(void);
 
 #endif /* TUME_H */

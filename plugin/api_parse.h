@@ -1,0 +1,85 @@
+/* api_parse.h - pure logic of the TU Me provisioning API: what a JSON body
+ * says (parsed by json-glib, after a bounded nesting check) and which
+ * message type a request or reply is (a rule table that is data).
+ *
+ * No epan state.  Unit-tested in tests/test_api_parse.c.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef TUME_API_PARSE_H
+#define TUME_API_PARSE_H
+
+#include <glib.h>
+
+/* Largest body handed to json-glib. */
+#define TUME_JSON_MAX_BYTES (4 * 1024 * 1024)
+/* Deepest nesting handed to json-glib (json-glib 1.6 crashes on ~100000). */
+#define TUME_JSON_MAX_DEPTH 64
+/* Most top-level keys kept. */
+#define TUME_JSON_MAX_KEYS 64
+
+/* Sensitive content (tume.sensitive), as bits. */
+enum {
+    TUME_SENS_PIN          = 1u << 0,   /* the SMS PIN */
+    TUME_SENS_SIP_PASSWORD = 1u << 1,   /* the SIP password of a config reply */
+    TUME_SENS_BASIC_AUTH   = 1u << 2,   /* an Authorization: Basic header */
+    TUME_SENS_ACCESS_TOKEN = 1u << 3,   /* accessToken, or an Authorization: Bearer header */
+    TUME_SENS_ADDRESS_BOOK = 1u << 4    /* a contacts array of names/phone numbers */
+};
+#define TUME_SENS_COUNT 5
+/* English name of sensitive bit i (0..TUME_SENS_COUNT-1). */
+const char *tume_sensitive_name(guint i);
+
+typedef struct {
+    gboolean   parsed;         /* a JSON document was read */
+    gchar     *error;          /* why not, when a body was given but not parsed */
+    gboolean   is_object;      /* top level is an object */
+    GPtrArray *keys;           /* gchar*: top-level keys, in order */
+    gchar     *msisdn, *user_id, *screen_name, *locale, *sip_proxy;
+    gint64     contacts;       /* entries of a top-level "contacts" array; -1 if none */
+    guint32    sensitive;      /* TUME_SENS_* found in the body */
+} tume_json_info_t;
+
+/* Deepest [ / { nesting of a JSON text (strings skipped), or -1 as soon as
+ * it exceeds limit.  Reads every byte once. */
+gint tume_json_depth(const guint8 *buf, gsize len, gint limit);
+
+/* Inspects a JSON body.  Always fills info (free with tume_json_info_clear);
+ * returns info->parsed. */
+gboolean tume_json_inspect(const guint8 *buf, gsize len, tume_json_info_t *info);
+void tume_json_info_clear(tume_json_info_t *info);
+
+/* Sensitive content of an Authorization header value. */
+guint32 tume_authorization_sensitive(const char *value);
+
+/* One row of the message table. */
+typedef struct {
+    const char *method;     /* HTTP method, or "*" */
+    const char *path;       /* glob on the URL path; "*" matches any run of characters */
+    const char *keys;       /* comma-separated top-level keys that must all be present; "" none */
+    const char *type;       /* message type name */
+    gboolean    response;   /* a row for replies (used when the request is not known) */
+} tume_api_rule_t;
+
+extern const tume_api_rule_t tume_api_builtin_rules[];
+extern const guint tume_api_builtin_rule_count;
+
+/* The type of a message by the rules, content first: among rows of this
+ * direction whose method matches and whose required keys are all present,
+ * the one with the most keys (a path match breaks ties); else the first row
+ * without keys whose path matches; else NULL.  keys may be NULL.
+ * *by_content is set when a row with keys decided. */
+const char *tume_api_classify(const tume_api_rule_t *rules, guint n, gboolean response,
+                              const char *method, const char *path, const GPtrArray *keys,
+                              gboolean *by_content);
+
+/* The type of a reply to a request of type request_type (NULL: unknown):
+ * "error" for 4xx/5xx, "config" for validate, "token" for authorize,
+ * "<type>_reply" for the model's other types; NULL when the request type is
+ * unknown or not one of the model's (the caller names those "<type>_reply"). */
+const char *tume_api_reply_type(const char *request_type, guint status_code);
+
+/* The path of a request URI: scheme and authority, query and fragment removed. */
+gchar *tume_uri_path(const char *uri);
+
+#endif /* TUME_API_PARSE_H */

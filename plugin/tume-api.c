@@ -1,0 +1,447 @@
+/* tume-api.c - the TU Me provisioning API: JSON over HTTPS, message by message.
+ *
+ * Wireshark's HTTP dissector does the work of reading the API: reassembly,
+ * de-chunking, decompression, request/response pairing.  This file reads
+ * what HTTP found from the fields the post-dissector primes (method, URI,
+ * status, Host, Authorization, Content-Type, the body as http.file_data, and
+ * HTTP's request/response number), one HTTP message at a time, on the first
+ * pass, and caches the result per packet.  HTTP's and JSON's own trees are
+ * left exactly as they are; the TU Me items go into the packet's tume tree.
+ *
+ * Message types come from a table (built-in rows from the reference model,
+ * plus the user's rows from the "TU Me API messages" UAT, tried first):
+ * method and JSON content first, URL path second; a reply is typed through
+ * the request it answers.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <string.h>
+
+#include <epan/packet.h>
+#include <epan/expert.h>
+#include <epan/uat.h>
+#include <wsutil/wmem/wmem_map.h>
+
+#include "tume.h"
+#include "compat.h"
+#include "api_parse.h"
+
+struct tume_api_msg {
+    gboolean      request;
+    const char   *type;          /* FIELDS.md tume.msg_type */
+    const char   *method;        /* request: method */
+    const char   *path;          /* request: URL path; reply: the request's */
+    guint         code;          /* reply: status code */
+    const char   *answers;       /* reply: type of the request it answers, or NULL */
+    const char   *msisdn, *user_id, *screen_name, *locale, *sip_proxy;
+    gint64        contacts;      /* -1: no contacts array */
+    const char  **keys;
+    guint         nkeys;
+    guint32       sensitive;     /* TUME_SENS_* */
+    const char   *malformed;     /* why the body could not be read, or NULL */
+};
+
+static int hf_tume_msg_type_api = -1;    /* the same tume.msg_type, registered in tume-sip.c */
+static int hf_tume_api_msisdn = -1;
+static int hf_tume_api_user_id = -1;
+static int hf_tume_api_screen_name = -1;
+static int hf_tume_api_locale = -1;
+static int hf_tume_api_contacts = -1;
+static int hf_tume_api_sip_proxy = -1;
+static int hf_tume_api_keys = -1;
+static gint ett_tume_api = -1;
+static expert_field ei_tume_sensitive = EI_INIT;
+
+/* Wireshark fields we read */
+static int proto_http_id = -1;
+static int hf_http_method = -1, hf_http_uri = -1, hf_http_code = -1, hf_http_host = -1,
+           hf_http_auth = -1, hf_http_ctype = -1, hf_http_file_data = -1,
+           hf_http_req_num = -1, hf_http_res_num = -1;
+
+/* ---- the message table: the user's rows (UAT) first, then the built-ins ---- */
+
+typedef struct {
+    char *method;
+    char *path;
+    char *keys;
+    char *type;
+    char *direction;     /* "request" or "response" */
+} api_uat_rec_t;
+
+static api_uat_rec_t *api_uat_recs;
+static guint api_uat_count;
+static GArray *api_rules;      /* tume_api_rule_t; strings owned by the UAT or static */
+
+UAT_CSTRING_CB_DEF(tume_api_msgs, method, api_uat_rec_t)
+UAT_CSTRING_CB_DEF(tume_api_msgs, path, api_uat_rec_t)
+UAT_CSTRING_CB_DEF(tume_api_msgs, keys, api_uat_rec_t)
+UAT_CSTRING_CB_DEF(tume_api_msgs, type, api_uat_rec_t)
+UAT_CSTRING_CB_DEF(tume_api_msgs, direction, api_uat_rec_t)
+
+static void *
+api_uat_copy(void *dest, const void *source, size_t len _U_)
+{
+    api_uat_rec_t *d = (api_uat_rec_t *)dest;
+    const api_uat_rec_t *s = (const api_uat_rec_t *)source;
+    d->method = g_strdup(s->method);
+    d->path = g_strdup(s->path);
+    d->keys = g_strdup(s->keys);
+    d->type = g_strdup(s->type);
+    d->direction = g_strdup(s->direction);
+    return d;
+}
+
+static gboolean
+api_uat_update(void *record, char **error)
+{
+    api_uat_rec_t *r = (api_uat_rec_t *)record;
+    if (r->type == NULL || r->type[0] == '\0') {
+        *error = g_strdup("a message type name is required");
+        return FALSE;
+    }
+    if (r->method == NULL || r->method[0] == '\0') {
+        *error = g_strdup("a method is required (\"*\" for any)");
+        return FALSE;
+    }
+    if (r->direction == NULL || (strcmp(r->direction, "request") != 0 && strcmp(r->direction, "response") != 0)) {
+        *error = g_strdup("direction must be \"request\" or \"response\"");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void
+api_uat_free(void *record)
+{
+    api_uat_rec_t *r = (api_uat_rec_t *)record;
+    g_free(r->method);
+    g_free(r->path);
+    g_free(r->keys);
+    g_free(r->type);
+    g_free(r->direction);
+}
+
+static void
+api_rules_rebuild(void)
+{
+    if (api_rules == NULL)
+        api_rules = g_array_new(FALSE, FALSE, sizeof(tume_api_rule_t));
+    g_array_set_size(api_rules, 0);
+    for (guint i = 0; i < api_uat_count; i++) {
+        const api_uat_rec_t *r = &api_uat_recs[i];
+        tume_api_rule_t rule = { r->method, r->path ? r->path : "*", r->keys ? r->keys : "", r->type,
+                                 r->direction != NULL && strcmp(r->direction, "response") == 0 };
+        g_array_append_val(api_rules, rule);
+    }
+    g_array_append_vals(api_rules, tume_api_builtin_rules, tume_api_builtin_rule_count);
+}
+
+/* ---- reading HTTP's fields, one HTTP message at a time ---- */
+
+typedef struct {
+    gboolean    request, response;
+    const char *method, *uri, *host, *auth, *ctype;
+    guint       code;
+    guint32     number;
+    field_info *body;
+} http_msg_t;
+
+#define HTTP_WALK_MAX_DEPTH 8
+
+static void
+collect_http_fields(proto_node *node, http_msg_t *m, guint depth)
+{
+    for (proto_node *c = node->first_child; c != NULL; c = c->next) {
+        field_info *fi = PNODE_FINFO(c);
+        if (fi != NULL && fi->hfinfo != NULL) {
+            int id = fi->hfinfo->id;
+            if (id == hf_http_method) {
+                m->method = tume_fvalue_string(fi);
+                m->request = TRUE;
+            } else if (id == hf_http_uri) {
+                m->uri = tume_fvalue_string(fi);
+            } else if (id == hf_http_code) {
+                m->code = tume_fvalue_uint(fi);
+                m->response = TRUE;
+            } else if (id == hf_http_host) {
+                m->host = tume_fvalue_string(fi);
+            } else if (id == hf_http_auth) {
+                m->auth = tume_fvalue_string(fi);
+            } else if (id == hf_http_ctype) {
+                m->ctype = tume_fvalue_string(fi);
+            } else if (id == hf_http_req_num || id == hf_http_res_num) {
+                m->number = tume_fvalue_uint(fi);
+            } else if (id == hf_http_file_data && m->body == NULL) {
+                m->body = fi;
+            } else if (id == proto_http_id) {
+                continue;          /* an HTTP message inside this one: not ours */
+            }
+        }
+        if (c->first_child != NULL && depth < HTTP_WALK_MAX_DEPTH)
+            collect_http_fields(c, m, depth + 1);
+    }
+}
+
+static gboolean
+is_json(const char *ctype)
+{
+    return ctype != NULL && strstr(ctype, "json") != NULL;
+}
+
+static const char *
+fs_strdup(const char *s)
+{
+    return s ? wmem_strdup(wmem_file_scope(), s) : NULL;
+}
+
+static tume_api_msg_t *
+classify_message(packet_info *pinfo, tume_flow_t *flow, const http_msg_t *h, guint32 *evidence)
+{
+    tume_api_msg_t *msg = wmem_new0(wmem_file_scope(), tume_api_msg_t);
+    tume_json_info_t js;
+    gboolean by_content = FALSE;
+
+    msg->request = h->request;
+    msg->contacts = -1;
+    memset(&js, 0, sizeof js);
+    js.contacts = -1;
+    if (h->body != NULL && h->body->length > 0 && is_json(h->ctype)) {
+        const guint8 *p = tvb_get_ptr(h->body->ds_tvb, h->body->start, h->body->length);
+        tume_json_inspect(p, (gsize)h->body->length, &js);
+        if (js.error != NULL)
+            msg->malformed = wmem_strdup(wmem_file_scope(), js.error);
+    }
+    if (js.keys != NULL && js.keys->len > 0) {
+        msg->nkeys = js.keys->len;
+        msg->keys = wmem_alloc_array(wmem_file_scope(), const char *, msg->nkeys);
+        for (guint i = 0; i < msg->nkeys; i++)
+            msg->keys[i] = fs_strdup((const char *)g_ptr_array_index(js.keys, i));
+    }
+    msg->msisdn = fs_strdup(js.msisdn);
+    msg->user_id = fs_strdup(js.user_id);
+    msg->screen_name = fs_strdup(js.screen_name);
+    msg->locale = fs_strdup(js.locale);
+    msg->sip_proxy = fs_strdup(js.sip_proxy);
+    msg->contacts = js.contacts;
+    msg->sensitive = js.sensitive;
+
+    if (h->request) {
+        gchar *path = tume_uri_path(h->uri);
+        msg->method = fs_strdup(h->method);
+        msg->path = fs_strdup(path);
+        msg->sensitive |= tume_authorization_sensitive(h->auth);
+        msg->type = tume_api_classify((const tume_api_rule_t *)(void *)api_rules->data, api_rules->len, FALSE,
+                                      h->method, path, js.keys, &by_content);
+        g_free(path);
+        if (msg->type == NULL)
+            msg->type = "unknown";
+        if (h->number != 0)
+            wmem_map_insert(flow->api_requests, GUINT_TO_POINTER(h->number), msg);
+    } else {
+        const tume_api_msg_t *req = h->number != 0
+            ? (const tume_api_msg_t *)wmem_map_lookup(flow->api_requests, GUINT_TO_POINTER(h->number)) : NULL;
+        msg->code = h->code;
+        if (req != NULL) {
+            msg->answers = req->type;
+            msg->path = req->path;
+        }
+        msg->type = tume_api_reply_type(req ? req->type : NULL, h->code);
+        if (msg->type == NULL && req != NULL && strcmp(req->type, "unknown") != 0)
+            msg->type = wmem_strdup_printf(wmem_file_scope(), "%s_reply", req->type);
+        if (msg->type == NULL)
+            msg->type = tume_api_classify((const tume_api_rule_t *)(void *)api_rules->data, api_rules->len, TRUE,
+                                          NULL, NULL, js.keys, &by_content);
+        if (msg->type == NULL)
+            msg->type = "unknown";
+    }
+    if (by_content)
+        *evidence |= TUME_EV_API_SIGNATURE;
+    tume_json_info_clear(&js);
+    (void)pinfo;
+    return msg;
+}
+
+void
+tume_api_first_pass(packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, tume_pkt_t *pkt)
+{
+    GPtrArray *https;
+
+    if (tree == NULL || proto_http_id <= 0)
+        return;
+    https = proto_get_finfo_ptr_array(tree, proto_http_id);
+    if (https == NULL || https->len == 0)
+        return;
+
+    /* Walk the tree's top level: each HTTP message is one "http" node. */
+    for (proto_node *n = ((proto_node *)tree)->first_child; n != NULL; n = n->next) {
+        field_info *fi = PNODE_FINFO(n);
+        if (fi == NULL || fi->hfinfo == NULL || fi->hfinfo->id != proto_http_id)
+            continue;
+        http_msg_t h;
+        memset(&h, 0, sizeof h);
+        collect_http_fields(n, &h, 0);
+        if (!h.request && !h.response)
+            continue;
+
+        tume_flow_set_kind(flow, pinfo, TUME_FLOW_PROVISIONING);
+        guint32 ev = 0;
+        if (h.request && h.host != NULL) {
+            /* Host may carry a port */
+            gsize hl = strcspn(h.host, ":");
+            if (tume_host_role(tume_cfg->signalling_domains, tume_cfg->provisioning_domains,
+                               (const guint8 *)h.host, hl) != TUME_ROLE_NONE)
+                ev |= TUME_EV_HTTP_HOST;
+        }
+        if (ev)
+            tume_flow_add_evidence(flow, pinfo, ev);
+        if (!tume_flow_is_tume(flow, pinfo))
+            continue;
+
+        if (flow->api_requests == NULL)
+            flow->api_requests = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+        tume_api_msg_t *msg = classify_message(pinfo, flow, &h, &ev);
+        if (ev & TUME_EV_API_SIGNATURE)
+            tume_flow_add_evidence(flow, pinfo, TUME_EV_API_SIGNATURE);
+        if (pkt->api_msgs == NULL)
+            pkt->api_msgs = wmem_list_new(wmem_file_scope());
+        wmem_list_append(pkt->api_msgs, msg);
+    }
+}
+
+static void
+add_string_item(proto_tree *t, int hf, tvbuff_t *tvb, const char *v)
+{
+    if (v != NULL)
+        proto_item_set_generated(proto_tree_add_string(t, hf, tvb, 0, 0, v));
+}
+
+void
+tume_api_add_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume_pkt_t *pkt)
+{
+    if (pkt->api_msgs == NULL)
+        return;
+    guint i = 0;
+    for (wmem_list_frame_t *f = wmem_list_head(pkt->api_msgs); f != NULL; f = wmem_list_frame_next(f), i++) {
+        const tume_api_msg_t *m = (const tume_api_msg_t *)wmem_list_frame_data(f);
+        proto_tree *mt = proto_tree_add_subtree_format(tt, tvb, 0, 0, ett_tume_api, NULL,
+                                                       "Provisioning %s: %s", m->request ? "request" : "reply",
+                                                       m->type);
+        proto_item *ti = proto_tree_add_string(mt, hf_tume_msg_type_api, tvb, 0, 0, m->type);
+        proto_item_set_generated(ti);
+        if (m->request)
+            expert_add_info_format(pinfo, ti, &ei_tume_msg_info, "TU Me provisioning: %s (%s %s)",
+                                   m->type, m->method ? m->method : "?", m->path ? m->path : "?");
+        else
+            expert_add_info_format(pinfo, ti, &ei_tume_msg_info, "TU Me provisioning: %s (%u reply to %s)",
+                                   m->type, m->code, m->answers ? m->answers : "an unseen request");
+        add_string_item(mt, hf_tume_api_msisdn, tvb, m->msisdn);
+        add_string_item(mt, hf_tume_api_user_id, tvb, m->user_id);
+        add_string_item(mt, hf_tume_api_screen_name, tvb, m->screen_name);
+        add_string_item(mt, hf_tume_api_locale, tvb, m->locale);
+        if (m->contacts >= 0)
+            proto_item_set_generated(proto_tree_add_uint(mt, hf_tume_api_contacts, tvb, 0, 0,
+                                                         (guint32)MIN(m->contacts, (gint64)G_MAXUINT32)));
+        add_string_item(mt, hf_tume_api_sip_proxy, tvb, m->sip_proxy);
+        for (guint k = 0; k < m->nkeys; k++)
+            add_string_item(mt, hf_tume_api_keys, tvb, m->keys[k]);
+        for (guint b = 0; b < TUME_SENS_COUNT; b++) {
+            if (m->sensitive & (1u << b))
+                proto_tree_add_expert_format(mt, pinfo, &ei_tume_sensitive, tvb, 0, 0,
+                                             "TU Me %s carries the %s", m->type, tume_sensitive_name(b));
+        }
+        if (m->malformed != NULL)
+            proto_tree_add_expert_format(mt, pinfo, &ei_tume_malformed, tvb, 0, 0,
+                                         "TU Me provisioning %s: %s", m->type, m->malformed);
+        col_prepend_fstr(pinfo->cinfo, COL_INFO, "TU Me %s%s", m->type, i + 1 < wmem_list_count(pkt->api_msgs) ? ", " : ": ");
+    }
+    col_set_str(pinfo->cinfo, COL_PROTOCOL, "TU Me");
+}
+
+void
+tume_api_wanted_hfids(GArray *wanted)
+{
+    int ids[] = { proto_http_id, hf_http_method, hf_http_uri, hf_http_code, hf_http_host, hf_http_auth,
+                  hf_http_ctype, hf_http_file_data, hf_http_req_num, hf_http_res_num };
+    for (guint i = 0; i < G_N_ELEMENTS(ids); i++) {
+        if (ids[i] > 0)
+            g_array_append_val(wanted, ids[i]);
+    }
+}
+
+void
+tume_api_register(module_t *module)
+{
+    static hf_register_info hf[] = {
+        { &hf_tume_api_msisdn,
+          { "MSISDN", "tume.api.msisdn", FT_STRING, BASE_NONE, NULL, 0x0,
+            "Phone number in a provisioning message", HFILL } },
+        { &hf_tume_api_user_id,
+          { "User id", "tume.api.user_id", FT_STRING, BASE_NONE, NULL, 0x0, "userId", HFILL } },
+        { &hf_tume_api_screen_name,
+          { "Screen name", "tume.api.screen_name", FT_STRING, BASE_NONE, NULL, 0x0, "screenName", HFILL } },
+        { &hf_tume_api_locale,
+          { "Locale", "tume.api.locale", FT_STRING, BASE_NONE, NULL, 0x0, "locale", HFILL } },
+        { &hf_tume_api_contacts,
+          { "Contacts", "tume.api.contacts", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Number of entries in a contacts array", HFILL } },
+        { &hf_tume_api_sip_proxy,
+          { "SIP proxy", "tume.api.sip_proxy", FT_STRING, BASE_NONE, NULL, 0x0,
+            "sip.proxy of a config reply", HFILL } },
+        { &hf_tume_api_keys,
+          { "JSON key", "tume.api.keys", FT_STRING, BASE_NONE, NULL, 0x0,
+            "Top-level JSON keys of the message", HFILL } },
+    };
+    static gint *ett[] = { &ett_tume_api };
+    static ei_register_info ei[] = {
+        { &ei_tume_sensitive,
+          { "tume.sensitive", PI_SECURITY, PI_WARN, "TU Me message carries sensitive content", EXPFILL } },
+    };
+    static uat_field_t fields[] = {
+        UAT_FLD_CSTRING(tume_api_msgs, method, "Method", "HTTP method, or * for any"),
+        UAT_FLD_CSTRING(tume_api_msgs, path, "Path pattern", "Glob on the URL path (* matches anything), e.g. */register"),
+        UAT_FLD_CSTRING(tume_api_msgs, keys, "Required keys", "Top-level JSON keys that must all be present, comma-separated; empty: decide by path"),
+        UAT_FLD_CSTRING(tume_api_msgs, type, "Type name", "The tume.msg_type to give"),
+        UAT_FLD_CSTRING(tume_api_msgs, direction, "Direction", "request, or response (used for replies whose request was not seen)"),
+        UAT_END_FIELDS
+    };
+    expert_module_t *em;
+    uat_t *uat;
+
+    proto_register_field_array(proto_tume, hf, array_length(hf));
+    proto_register_subtree_array(ett, array_length(ett));
+    em = expert_register_protocol(proto_tume);
+    expert_register_field_array(em, ei, array_length(ei));
+
+    uat = uat_new("TU Me API messages", sizeof(api_uat_rec_t), "tume_api_messages", TRUE,
+                  &api_uat_recs, &api_uat_count, UAT_AFFECTS_DISSECTION, NULL,
+                  api_uat_copy, api_uat_update, api_uat_free, api_rules_rebuild, NULL, fields);
+    prefs_register_uat_preference(module, "api_messages", "Provisioning API message table",
+        "Rows tried before the built-in ones (the reference model): method, path pattern, "
+        "required JSON keys, message type, direction. Content (keys) decides first, the path second.",
+        uat);
+    api_rules_rebuild();
+}
+
+void
+tume_api_handoff(void)
+{
+    hf_tume_msg_type_api = proto_registrar_get_id_byname("tume.msg_type");
+    proto_http_id = proto_get_id_by_filter_name("http");
+    hf_http_method = proto_registrar_get_id_byname("http.request.method");
+    hf_http_uri = proto_registrar_get_id_byname("http.request.uri");
+    hf_http_code = proto_registrar_get_id_byname("http.response.code");
+    hf_http_host = proto_registrar_get_id_byname("http.host");
+    hf_http_auth = proto_registrar_get_id_byname("http.authorization");
+    hf_http_ctype = proto_registrar_get_id_byname("http.content_type");
+    hf_http_file_data = proto_registrar_get_id_byname("http.file_data");
+    hf_http_req_num = proto_registrar_get_id_byname("http.request_number");
+    hf_http_res_num = proto_registrar_get_id_byname("http.response_number");
+}
+
+void
+tume_api_shutdown(void)
+{
+    if (api_rules != NULL)
+        g_array_free(api_rules, TRUE);
+    api_rules = NULL;
+}

@@ -1,0 +1,219 @@
+/* Unit tests for plugin/api_parse.c (JSON facts, message table, reply types). */
+#include <string.h>
+#include <glib.h>
+
+#include "api_parse.h"
+
+#define S(s) ((const guint8 *)(s)), strlen(s)
+
+static void
+test_depth(void)
+{
+    g_assert_cmpint(tume_json_depth(S("{}"), 10), ==, 1);
+    g_assert_cmpint(tume_json_depth(S("{\"a\":[1,{\"b\":[]}]}"), 10), ==, 4);
+    g_assert_cmpint(tume_json_depth(S("{\"a\":\"[[[[[\\\"[[[\"}"), 10), ==, 1);   /* brackets in strings */
+    g_assert_cmpint(tume_json_depth(S("[[[]]]"), 2), ==, -1);
+    g_assert_cmpint(tume_json_depth(S("]]]}}"), 2), ==, 0);
+    g_assert_cmpint(tume_json_depth(NULL, 0, 2), ==, 0);
+}
+
+static void
+test_deep_nesting_refused(void)
+{
+    /* json-glib 1.6 crashes on ~100000 nested arrays: never handed to it */
+    gsize n = 200000;
+    gchar *deep = g_malloc(2 * n);
+    memset(deep, '[', n);
+    memset(deep + n, ']', n);
+    tume_json_info_t info;
+    g_assert_false(tume_json_inspect((const guint8 *)deep, 2 * n, &info));
+    g_assert_nonnull(strstr(info.error, "nested deeper than 64"));
+    tume_json_info_clear(&info);
+    g_free(deep);
+}
+
+static void
+test_config_reply(void)
+{
+    const char *cfg = "{\"userId\":\"u-5f1c2a9e\",\"sip\":{\"domain\":\"tume.jajah.com\",\"proxy\":"
+                      "\"sip.tume.jajah.com\",\"port\":443,\"transport\":\"tls\",\"username\":"
+                      "\"34600123456\",\"password\":\"k7Qx-2mZ\"},\"auth\":{\"realm\":\"tume\"},"
+                      "\"features\":{\"text\":true}}";
+    tume_json_info_t info;
+    g_assert_true(tume_json_inspect(S(cfg), &info));
+    g_assert_true(info.is_object);
+    g_assert_cmpuint(info.keys->len, ==, 4);
+    g_assert_cmpstr(g_ptr_array_index(info.keys, 0), ==, "userId");
+    g_assert_cmpstr(g_ptr_array_index(info.keys, 3), ==, "features");
+    g_assert_cmpstr(info.user_id, ==, "u-5f1c2a9e");
+    g_assert_cmpstr(info.sip_proxy, ==, "sip.tume.jajah.com");
+    g_assert_cmpuint(info.sensitive, ==, TUME_SENS_SIP_PASSWORD);
+    g_assert_cmpint(info.contacts, ==, -1);
+    tume_json_info_clear(&info);
+}
+
+static void
+test_requests(void)
+{
+    tume_json_info_t info;
+    g_assert_true(tume_json_inspect(S("{\"msisdn\":\"+34600123456\",\"pin\":\"4821\"}"), &info));
+    g_assert_cmpstr(info.msisdn, ==, "+34600123456");
+    g_assert_cmpuint(info.sensitive, ==, TUME_SENS_PIN);
+    tume_json_info_clear(&info);
+
+    g_assert_true(tume_json_inspect(S("{\"contacts\":[{\"name\":\"A\",\"phones\":[\"+1\"]},"
+                                      "{\"name\":\"B\",\"phones\":[]}]}"), &info));
+    g_assert_cmpint(info.contacts, ==, 2);
+    g_assert_cmpuint(info.sensitive, ==, TUME_SENS_ADDRESS_BOOK);
+    tume_json_info_clear(&info);
+
+    g_assert_true(tume_json_inspect(S("{\"contacts\":[]}"), &info));
+    g_assert_cmpint(info.contacts, ==, 0);
+    g_assert_cmpuint(info.sensitive, ==, 0);
+    tume_json_info_clear(&info);
+
+    g_assert_true(tume_json_inspect(S("{\"accessToken\":\"at\",\"expiresIn\":3600}"), &info));
+    g_assert_cmpuint(info.sensitive, ==, TUME_SENS_ACCESS_TOKEN);
+    tume_json_info_clear(&info);
+
+    /* not an object: parsed, no keys */
+    g_assert_true(tume_json_inspect(S("[1,2,3]"), &info));
+    g_assert_false(info.is_object);
+    g_assert_cmpuint(info.keys->len, ==, 0);
+    tume_json_info_clear(&info);
+    /* a string where a string is expected only */
+    g_assert_true(tume_json_inspect(S("{\"msisdn\":34600}"), &info));
+    g_assert_null(info.msisdn);
+    tume_json_info_clear(&info);
+}
+
+static void
+test_broken(void)
+{
+    tume_json_info_t info;
+    g_assert_false(tume_json_inspect(S("{\"msisdn\":"), &info));
+    g_assert_nonnull(info.error);
+    g_assert_true(g_str_has_prefix(info.error, "broken JSON"));
+    tume_json_info_clear(&info);
+    g_assert_false(tume_json_inspect(S("{\"a\":\"\xff\xfe\"}"), &info));
+    g_assert_cmpstr(info.error, ==, "JSON body is not valid UTF-8");
+    tume_json_info_clear(&info);
+    g_assert_false(tume_json_inspect(NULL, 0, &info));
+    g_assert_null(info.error);
+    tume_json_info_clear(&info);
+    /* every prefix of a real body: no crash, and only the whole one parses */
+    const char *body = "{\"msisdn\":\"+34600123456\",\"locale\":\"es_ES\",\"x\":[1,{\"y\":null}]}";
+    for (gsize n = 1; n < strlen(body); n++) {
+        g_assert_false(tume_json_inspect((const guint8 *)body, n, &info));
+        tume_json_info_clear(&info);
+    }
+}
+
+static GPtrArray *
+keys_of(const char *csv)
+{
+    GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
+    gchar **v = g_strsplit(csv, ",", -1);
+    for (gchar **p = v; *p; p++)
+        if (**p)
+            g_ptr_array_add(a, g_strdup(*p));
+    g_strfreev(v);
+    return a;
+}
+
+static const char *
+classify(gboolean response, const char *method, const char *path, const char *keys, gboolean *by_content)
+{
+    GPtrArray *k = keys_of(keys);
+    const char *t = tume_api_classify(tume_api_builtin_rules, tume_api_builtin_rule_count, response,
+                                      method, path, k, by_content);
+    g_ptr_array_free(k, TRUE);
+    return t;
+}
+
+static void
+test_classify(void)
+{
+    gboolean bc;
+    g_assert_cmpstr(classify(FALSE, "POST", "/tume/v1/register", "msisdn,locale", &bc), ==, "register");
+    g_assert_true(bc);
+    /* content first: another path, same keys */
+    g_assert_cmpstr(classify(FALSE, "POST", "/v2/signup", "locale,msisdn", &bc), ==, "register");
+    g_assert_cmpstr(classify(FALSE, "POST", "/x", "msisdn,pin", &bc), ==, "validate");
+    g_assert_cmpstr(classify(FALSE, "PUT", "/x", "msisdn,userId,screenName", &bc), ==, "profile");
+    g_assert_cmpstr(classify(FALSE, "PUT", "/x", "pushToken,pushService", &bc), ==, "push_register");
+    g_assert_cmpstr(classify(FALSE, "POST", "/x", "contacts", &bc), ==, "contacts");
+    /* method matters */
+    g_assert_null(classify(FALSE, "GET", "/tume/v1/register", "msisdn,locale", &bc));
+    /* path second, for rows without keys */
+    g_assert_cmpstr(classify(FALSE, "POST", "/tume/v1/auth", "", &bc), ==, "authorize");
+    g_assert_false(bc);
+    g_assert_cmpstr(classify(FALSE, "GET", "/tume/v1/history", "", &bc), ==, "history");
+    g_assert_cmpstr(classify(FALSE, "delete", "/tume/v1/account", "", &bc), ==, "account_delete");
+    g_assert_null(classify(FALSE, "GET", "/tume/v1/history/unknown-thing", "", &bc));
+    /* a row with keys does not match by path alone */
+    g_assert_null(classify(FALSE, "POST", "/tume/v1/register", "msisdn", &bc));
+    /* replies by content, only when asked for replies */
+    g_assert_cmpstr(classify(TRUE, "", "", "userId,sip,auth,features", &bc), ==, "config");
+    g_assert_cmpstr(classify(TRUE, "", "", "accessToken,expiresIn", &bc), ==, "token");
+    g_assert_null(classify(TRUE, "", "", "status", &bc));
+    g_assert_null(classify(FALSE, "GET", "/", "accessToken", &bc));
+
+    /* a user row before the built-ins, and most keys wins */
+    tume_api_rule_t rules[] = {
+        { "POST", "*/signup", "msisdn", "signup", FALSE },
+        { "POST", "*", "msisdn,locale", "register", FALSE },
+    };
+    GPtrArray *k = keys_of("msisdn,locale");
+    g_assert_cmpstr(tume_api_classify(rules, 2, FALSE, "POST", "/a/signup", k, NULL), ==, "register");
+    g_ptr_array_free(k, TRUE);
+    k = keys_of("msisdn");
+    g_assert_cmpstr(tume_api_classify(rules, 2, FALSE, "POST", "/a/signup", k, NULL), ==, "signup");
+    g_ptr_array_free(k, TRUE);
+}
+
+static void
+test_reply_types(void)
+{
+    g_assert_cmpstr(tume_api_reply_type("validate", 200), ==, "config");
+    g_assert_cmpstr(tume_api_reply_type("authorize", 200), ==, "token");
+    g_assert_cmpstr(tume_api_reply_type("register", 200), ==, "register_reply");
+    g_assert_cmpstr(tume_api_reply_type("account_delete", 204), ==, "account_delete_reply");
+    g_assert_cmpstr(tume_api_reply_type("history", 404), ==, "error");
+    g_assert_cmpstr(tume_api_reply_type(NULL, 500), ==, "error");
+    g_assert_null(tume_api_reply_type(NULL, 200));
+    g_assert_null(tume_api_reply_type("unknown", 200));
+    g_assert_null(tume_api_reply_type("signup", 200));
+}
+
+static void
+test_helpers(void)
+{
+    g_assert_cmpuint(tume_authorization_sensitive("Basic MzQ2MDA="), ==, TUME_SENS_BASIC_AUTH);
+    g_assert_cmpuint(tume_authorization_sensitive(" bearer at-1"), ==, TUME_SENS_ACCESS_TOKEN);
+    g_assert_cmpuint(tume_authorization_sensitive("Digest x"), ==, 0);
+    g_assert_cmpuint(tume_authorization_sensitive("Basicx"), ==, 0);
+    g_assert_cmpuint(tume_authorization_sensitive(NULL), ==, 0);
+    gchar *p;
+    p = tume_uri_path("/tume/v1/history?since=1#x"); g_assert_cmpstr(p, ==, "/tume/v1/history"); g_free(p);
+    p = tume_uri_path("https://api.tu.com/tume/v1/auth"); g_assert_cmpstr(p, ==, "/tume/v1/auth"); g_free(p);
+    p = tume_uri_path("https://api.tu.com"); g_assert_cmpstr(p, ==, "/"); g_free(p);
+    p = tume_uri_path(NULL); g_assert_cmpstr(p, ==, ""); g_free(p);
+    g_assert_cmpstr(tume_sensitive_name(0), ==, "SMS PIN");
+    g_assert_cmpstr(tume_sensitive_name(99), ==, "?");
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/api/json/depth", test_depth);
+    g_test_add_func("/api/json/deep-nesting", test_deep_nesting_refused);
+    g_test_add_func("/api/json/config", test_config_reply);
+    g_test_add_func("/api/json/requests", test_requests);
+    g_test_add_func("/api/json/broken", test_broken);
+    g_test_add_func("/api/classify", test_classify);
+    g_test_add_func("/api/reply-types", test_reply_types);
+    g_test_add_func("/api/helpers", test_helpers);
+    return g_test_run();
+}
