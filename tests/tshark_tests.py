@@ -67,9 +67,38 @@ TUME_CAPTURES = {
     "tume-signalling-edge": TUME_EDGE,
 }
 
+# The reference-model API flow of scenarios L and M (captures/README.md), in order.
+API_FLOW = ["register", "register_reply", "push_register", "push_register_reply", "validate", "config",
+            "profile", "profile_reply", "contacts", "contacts_reply", "authorize", "token",
+            "history", "history_reply", "unknown", "error", "account_delete", "account_delete_reply"]
+API_FIELDS = {  # type: {field: value}
+    "register": {"tume.api.msisdn": "+34600123456", "tume.api.locale": "es_ES"},
+    "validate": {"tume.api.msisdn": "+34600123456"},
+    "config": {"tume.api.user_id": "u-5f1c2a9e", "tume.api.sip_proxy": "sip.tume.jajah.com"},
+    "profile": {"tume.api.msisdn": "+34600123456", "tume.api.user_id": "u-5f1c2a9e",
+                "tume.api.screen_name": "Ana"},
+    "contacts": {"tume.api.contacts": "200"},
+    "contacts_reply": {"tume.api.contacts": "200"},
+}
+API_KEYS = {
+    "register": "msisdn,locale", "register_reply": "status,pinLength", "push_register": "pushToken,pushService",
+    "push_register_reply": "status", "validate": "msisdn,pin", "config": "userId,sip,auth,features",
+    "profile": "msisdn,userId,screenName", "profile_reply": "status", "contacts": "contacts",
+    "contacts_reply": "contacts", "authorize": "", "token": "accessToken,expiresIn", "history": "",
+    "history_reply": "history", "unknown": "", "error": "error", "account_delete": "",
+    "account_delete_reply": "",
+}
+API_SENSITIVE = {
+    "validate": ["SMS PIN"], "config": ["SIP password"], "contacts": ["address book"],
+    "contacts_reply": ["address book"], "authorize": ["Basic authorization"], "token": ["access token"],
+    "account_delete": ["access token"],
+}
+API_EVIDENCE = ["cert-subject", "cert-san", "sni", "http-host", "api-signature"]
+
 NEGATIVE_CAPTURES = ["other-https-json", "plain-http-443", "non-tls-443"]
 # TU Me flows identified by certificate/SNI (and, keyed, by their payload)
-CERT_CAPTURES = ["tume-provisioning-tls12", "tume-signalling-rsa", "tume-cert-anomalies"]
+CERT_CAPTURES = ["tume-provisioning-tls12", "tume-signalling-rsa", "tume-cert-anomalies",
+                 "tume-api-keepalive", "tume-api-multi", "lookalike-api"]
 ALL_CAPTURES = sorted(TUME_CAPTURES) + CERT_CAPTURES + ["other-sip-tls"] + NEGATIVE_CAPTURES
 
 
@@ -512,6 +541,113 @@ def case_cert_anomalies(env):
             check_eq(expert_frames(env, env.cap(name), w), [], "%s: no %s" % (name, w))
 
 
+API_COLS = ["frame.number", "tcp.stream", "tcp.len", "tume.flow", "tume.msg_type", "tume.evidence",
+            "tume.decrypted", "tume.api.msisdn", "tume.api.user_id", "tume.api.screen_name", "tume.api.locale",
+            "tume.api.contacts", "tume.api.sip_proxy", "tume.api.keys", "_ws.col.Info"]
+
+
+def api_messages(rows):
+    """(frame, stream, type) of every provisioning message, in order."""
+    out = []
+    for r in rows:
+        for t in split(r[4]):
+            out.append((int(r[0]), int(r[1]), t))
+    return out
+
+
+def assert_api_capture(env, name, streams):
+    cap = env.cap(name)
+    rows2 = env.fields(cap, API_COLS, filt="tcp", two_pass=True)
+    rows1 = env.fields(cap, API_COLS, filt="tcp")
+    msgs = api_messages(rows2)
+    check_eq([t for _, _, t in msgs], API_FLOW, "%s: message types in order" % name)
+    check_eq(len({st for _, st, _ in msgs}), streams, "%s: TCP streams" % name)
+    check_eq(api_messages(rows1), msgs, "%s: single pass agrees with -2 on every message" % name)
+    # api-signature: on flows where a request matched a table row by its JSON keys
+    by_content = {"register", "push_register", "validate", "profile", "contacts"}
+    signed = {st for _, st, t in msgs if t in by_content}
+    for r in rows2:
+        if int(r[2]) == 0:
+            check_eq(r[3], "", "%s: no tume without payload, frame %s" % (name, r[0]))
+            continue
+        evidence = API_EVIDENCE if int(r[1]) in signed else API_EVIDENCE[:-1]
+        check_eq((r[3], split(r[5]), r[6]), ("provisioning", evidence, "1"),
+                 "%s -2: flow, evidence, decrypted on frame %s" % (name, r[0]))
+        types = split(r[4])
+        if not types:
+            continue
+        check_eq(len(types), 1, "%s: one message per frame here" % name)
+        t = types[0]
+        want = API_FIELDS.get(t, {})
+        for i, col in enumerate(API_COLS[7:13], start=7):
+            check_eq(r[i], want.get(col, ""), "%s: %s on the %s (frame %s)" % (name, col, t, r[0]))
+        check_eq(",".join(split(r[13])), API_KEYS[t], "%s: tume.api.keys of the %s" % (name, t))
+        check(r[14].startswith("TU Me %s: " % t), "%s: Info column names the type: %r" % (name, r[14]))
+    # sensitive content, per message type
+    got = {}
+    for r in env.fields(cap, ["tume.msg_type", "_ws.expert.message"], filt="tume.sensitive", two_pass=True):
+        t = r[0]
+        got[t] = sorted(m.split(" carries the ")[1] for m in split(r[1]) if " carries the " in m)
+    check_eq(got, API_SENSITIVE, "%s: tume.sensitive per message" % name)
+    # tume.msg.info on every message
+    check_eq(len(env.fields(cap, ["frame.number"], filt="tume.msg.info", two_pass=True)), len(API_FLOW),
+             "%s: tume.msg.info frames" % name)
+    # Wireshark's own HTTP and JSON output is unchanged
+    for extra in ([], ["-2"]):
+        args = ["-n", "-r", cap, "-V"] + extra
+        check_eq(strip_tume(env.run(args)), env.run(args, plugin=False),
+                 "%s %s: all but the TU Me block as stock" % (name, extra))
+    # without keys: every flow found, nothing typed, one not-decrypted note per flow
+    nk = env.cap(name, "-nokeys.pcapng")
+    rows = env.fields(nk, API_COLS, filt="tume", two_pass=True)
+    check(len(rows) > 0 and all(r[4] == "" and split(r[5]) == ["cert-subject", "cert-san", "sni"] and r[6] == "0"
+                                for r in rows), "%s unkeyed: found by certificate/SNI, not typed" % name)
+    nd = env.fields(nk, ["tcp.stream"], filt="tume.not_decrypted", two_pass=True)
+    check_eq(sorted(int(r[0]) for r in nd), list(range(streams)), "%s unkeyed: one tume.not_decrypted per flow" % name)
+
+
+def case_api_keepalive(env):
+    """The whole model flow over one keep-alive connection: chunked and gzip
+    replies, a 200-entry address book over 12 TCP segments, a 404."""
+    assert_api_capture(env, "tume-api-keepalive", 1)
+
+
+def case_api_multi(env):
+    """The same flow, one connection per request."""
+    assert_api_capture(env, "tume-api-multi", 9)
+
+
+def case_api_lookalike(env):
+    """The same JSON API on another host and certificate is not TU Me, and
+    its dissection is exactly stock."""
+    for suffix in (".pcapng", "-nokeys.pcapng"):
+        cap = env.cap("lookalike-api", suffix)
+        check_eq(env.fields(cap, ["frame.number"], filt="tume", two_pass=True), [], "look-alike%s: no tume" % suffix)
+        for extra in ([], ["-2"]):
+            args = ["-n", "-r", cap, "-V"] + extra
+            check_eq(env.run(args), env.run(args, plugin=False), "look-alike%s %s: -V as stock" % (suffix, extra))
+    check_eq(len(env.fields(env.cap("lookalike-api"), ["frame.number"], filt="json")), 13,
+             "look-alike: the JSON was decrypted (so the comparison means something)")
+
+
+def case_api_message_table(env):
+    """User rows (the UAT) come before the built-in ones."""
+    cap = env.cap("tume-api-keepalive")
+    # a path-only row types the unknown GET, and its 404 reply stays "error"
+    rows = env.fields(cap, ["tume.msg_type"], filt="tume.msg_type", two_pass=True,
+                      opts=['uat:tume_api_messages:"GET","*/history/*","","history_item","request"'])
+    types = [t for r in rows for t in split(r[0])]
+    check_eq(types[14:16], ["history_item", "error"], "user row for GET */history/*")
+    check_eq(types[:14] + types[16:], API_FLOW[:14] + API_FLOW[16:], "other messages unchanged")
+    # the same keys and path as a built-in row: the user's row wins; its reply is "<type>_reply"
+    rows = env.fields(cap, ["tume.msg_type"], filt="tume.msg_type", two_pass=True,
+                      opts=['uat:tume_api_messages:"POST","*/register","msisdn,locale","signup","request"'])
+    types = [t for r in rows for t in split(r[0])]
+    check_eq(types[:2], ["signup", "signup_reply"], "user row before the built-in register row")
+    # a request-only match by content on another path is still the model's type
+    check_eq(types[2:], API_FLOW[2:], "the rest of the flow")
+
+
 def case_keylog_file(env):
     """Keys from tls.keylog_file give exactly what the embedded secrets give."""
     for name in sorted(TUME_CAPTURES):
@@ -622,8 +758,8 @@ def case_merged_capture(env):
     # server address: message list (None: TU Me by certificate, messages not checked here)
     by_server = {"127.0.0.10": TUME_SIGNALLING, "127.0.0.11": TUME_SIGNALLING, "127.0.0.12": TUME_EDGE,
                  "127.0.0.13": None, "127.0.0.14": [], "127.0.0.15": None, "127.0.0.16": None,
-                 "127.0.0.17": None}
-    check_eq(len(tume_streams), len(by_server), "TU Me streams in the merged capture")
+                 "127.0.0.17": None, "127.0.0.31": None, "127.0.0.32": None}
+    check_eq(len(tume_streams), len(by_server) + 8, "TU Me streams in the merged capture (9 to .32)")
     seen = set()
     for s in tume_streams:
         server = streams[s][0][-1]
