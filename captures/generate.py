@@ -988,6 +988,78 @@ def scenario_https_json(keylog):
 
 
 # ---------------------------------------------------------------------------
+# Scenario O: TU Me provisioning API edge cases (TLS 1.2, 127.0.0.24 -> .34)
+#   1. two pipelined requests (register + validate) in ONE record, answered
+#      by two responses in ONE record
+#   2. a profile request whose JSON body is broken -> 400
+#   3. a contacts request nested 200 levels deep -> 400
+# ---------------------------------------------------------------------------
+
+API_EDGE_UA = "TUMe/1.0 CFNetwork/548.1.4 Darwin/11.0.0"
+API_EDGE_BROKEN = '{"msisdn":"+34600123456","screenName":'
+API_EDGE_DEEP = '{"contacts":' + "[" * 200 + "]" * 200 + "}"
+API_EDGE_ERROR = '{"error":{"code":400,"message":"bad request"}}'
+
+
+def api_edge_request(method, path, body):
+    return build("%s %s HTTP/1.1" % (method, path), [
+        ("Host", "api.tu.com"), ("User-Agent", API_EDGE_UA), ("Accept", "application/json"),
+        ("Content-Type", "application/json")], body)
+
+
+def api_edge_response(code, reason, body):
+    return build("HTTP/1.1 %d %s" % (code, reason), [("Content-Type", "application/json")], body)
+
+
+def scenario_tume_api_edge(keylog):
+    cip, sip_ip = "127.0.0.24", "127.0.0.34"
+    version = ssl.TLSVersion.TLSv1_2
+    lsock = listen(sip_ip)
+    sctx = server_context("api.tu.com", version)
+    register = '{"msisdn":"+34600123456","locale":"es_ES"}'
+    validate = '{"msisdn":"+34600123456","pin":"4821"}'
+    config = ('{"userId":"u-5f1c2a9e","sip":{"domain":"tume.jajah.com","proxy":"sip.tume.jajah.com",'
+              '"port":443,"transport":"tls","username":"34600123456","password":"k7Qx-2mZ"}}')
+
+    def server():
+        try:
+            tls = sctx.wrap_socket(accept(lsock), server_side=True)
+        finally:
+            lsock.close()
+        f = Framer(tls, "http")
+        a, b = f.next(), f.next()
+        if (a.start, a.body, b.start, b.body) != ("POST /tume/v1/register HTTP/1.1", register.encode(),
+                                                  "POST /tume/v1/validate HTTP/1.1", validate.encode()):
+            raise RuntimeError("api edge: unexpected pipelined requests %r %r" % (a, b))
+        tls.sendall(api_edge_response(200, "OK", '{"status":"pending","pinLength":4}') +
+                    api_edge_response(200, "OK", config))
+        for want in (("PUT /tume/v1/profile HTTP/1.1", API_EDGE_BROKEN),
+                     ("POST /tume/v1/contacts HTTP/1.1", API_EDGE_DEEP)):
+            req = f.next()
+            if req is None or (req.start, req.body) != (want[0], want[1].encode()):
+                raise RuntimeError("api edge: expected %s, got %r" % (want[0], req))
+            tls.sendall(api_edge_response(400, "Bad Request", API_EDGE_ERROR))
+        if f.next() is not None:
+            raise RuntimeError("api edge: unexpected extra request")
+        tls_server_close(tls)
+
+    th = ServerThread(server)
+    th.start()
+    cctx = client_context("tu-ca", version, keylog)
+    tls = cctx.wrap_socket(connect(cip, sip_ip), server_hostname="api.tu.com")
+    f = Framer(tls, "http")
+    tls.sendall(api_edge_request("POST", "/tume/v1/register", register) +
+                api_edge_request("POST", "/tume/v1/validate", validate))
+    f.expect(["200", "200"])
+    tls.sendall(api_edge_request("PUT", "/tume/v1/profile", API_EDGE_BROKEN))
+    f.expect(["400"])
+    tls.sendall(api_edge_request("POST", "/tume/v1/contacts", API_EDGE_DEEP))
+    f.expect(["400"])
+    tls_client_close(tls)
+    th.finish()
+
+
+# ---------------------------------------------------------------------------
 # Scenario E: plain HTTP on 443 (negative, no TLS)
 # ---------------------------------------------------------------------------
 
@@ -1634,6 +1706,7 @@ SCENARIOS = [
     ("tume-api-keepalive", scenario_tume_api_keepalive, TLS_KEYS),
     ("tume-api-multi", scenario_tume_api_multi, TLS_KEYS),
     ("lookalike-api", scenario_lookalike_api, TLS_KEYS),
+    ("tume-api-edge", scenario_tume_api_edge, TLS_KEYS),
 ]
 
 

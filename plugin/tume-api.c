@@ -194,8 +194,44 @@ fs_strdup(const char *s)
     return s ? wmem_strdup(wmem_file_scope(), s) : NULL;
 }
 
+/* The request a reply answers.  HTTP/1.1 answers requests in order, so the
+ * oldest unanswered request is the one, pipelined or not.  Wireshark 4.0's
+ * HTTP numbers its messages per frame, so its number is used only to check a
+ * frame that holds one message (a request the plugin did not see, e.g. before
+ * the flow was known, would otherwise shift the queue). 1xx replies are
+ * interim and answer nothing yet. */
+static const tume_api_msg_t *
+answered_request(tume_flow_t *flow, const http_msg_t *h, gboolean single)
+{
+    const tume_api_msg_t *req = NULL;
+
+    if (h->code >= 100 && h->code <= 199)
+        return wmem_list_count(flow->api_pending) > 0
+               ? (const tume_api_msg_t *)wmem_list_frame_data(wmem_list_head(flow->api_pending)) : NULL;
+    if (single && h->number != 0)
+        req = (const tume_api_msg_t *)wmem_map_lookup(flow->api_requests, GUINT_TO_POINTER(h->number));
+    if (req != NULL) {
+        /* drop it, and anything older that will never be answered */
+        while (wmem_list_count(flow->api_pending) > 0) {
+            wmem_list_frame_t *head = wmem_list_head(flow->api_pending);
+            const void *d = wmem_list_frame_data(head);
+            wmem_list_remove_frame(flow->api_pending, head);
+            if (d == req)
+                break;
+        }
+        return req;
+    }
+    if (wmem_list_count(flow->api_pending) == 0)
+        return NULL;
+    wmem_list_frame_t *head = wmem_list_head(flow->api_pending);
+    req = (const tume_api_msg_t *)wmem_list_frame_data(head);
+    wmem_list_remove_frame(flow->api_pending, head);
+    return req;
+}
+
 static tume_api_msg_t *
-classify_message(packet_info *pinfo, tume_flow_t *flow, const http_msg_t *h, guint32 *evidence)
+classify_message(packet_info *pinfo, tume_flow_t *flow, const http_msg_t *h, gboolean single,
+                 guint32 *evidence)
 {
     tume_api_msg_t *msg = wmem_new0(wmem_file_scope(), tume_api_msg_t);
     tume_json_info_t js;
@@ -235,11 +271,11 @@ classify_message(packet_info *pinfo, tume_flow_t *flow, const http_msg_t *h, gui
         g_free(path);
         if (msg->type == NULL)
             msg->type = "unknown";
-        if (h->number != 0)
+        if (single && h->number != 0)
             wmem_map_insert(flow->api_requests, GUINT_TO_POINTER(h->number), msg);
+        wmem_list_append(flow->api_pending, msg);
     } else {
-        const tume_api_msg_t *req = h->number != 0
-            ? (const tume_api_msg_t *)wmem_map_lookup(flow->api_requests, GUINT_TO_POINTER(h->number)) : NULL;
+        const tume_api_msg_t *req = answered_request(flow, h, single);
         msg->code = h->code;
         if (req != NULL) {
             msg->answers = req->type;
@@ -273,6 +309,7 @@ tume_api_first_pass(packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, tum
         return;
 
     /* Walk the tree's top level: each HTTP message is one "http" node. */
+    gboolean single = https->len == 1;
     for (proto_node *n = ((proto_node *)tree)->first_child; n != NULL; n = n->next) {
         field_info *fi = PNODE_FINFO(n);
         if (fi == NULL || fi->hfinfo == NULL || fi->hfinfo->id != proto_http_id)
@@ -297,9 +334,11 @@ tume_api_first_pass(packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, tum
         if (!tume_flow_is_tume(flow, pinfo))
             continue;
 
-        if (flow->api_requests == NULL)
+        if (flow->api_requests == NULL) {
             flow->api_requests = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
-        tume_api_msg_t *msg = classify_message(pinfo, flow, &h, &ev);
+            flow->api_pending = wmem_list_new(wmem_file_scope());
+        }
+        tume_api_msg_t *msg = classify_message(pinfo, flow, &h, single, &ev);
         if (ev & TUME_EV_API_SIGNATURE)
             tume_flow_add_evidence(flow, pinfo, TUME_EV_API_SIGNATURE);
         if (pkt->api_msgs == NULL)
@@ -320,6 +359,7 @@ tume_api_add_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume
 {
     if (pkt->api_msgs == NULL)
         return;
+    wmem_strbuf_t *label = wmem_strbuf_new(pinfo->pool, "");
     guint i = 0;
     for (wmem_list_frame_t *f = wmem_list_head(pkt->api_msgs); f != NULL; f = wmem_list_frame_next(f), i++) {
         const tume_api_msg_t *m = (const tume_api_msg_t *)wmem_list_frame_data(f);
@@ -352,8 +392,9 @@ tume_api_add_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume
         if (m->malformed != NULL)
             proto_tree_add_expert_format(mt, pinfo, &ei_tume_malformed, tvb, 0, 0,
                                          "TU Me provisioning %s: %s", m->type, m->malformed);
-        col_prepend_fstr(pinfo->cinfo, COL_INFO, "TU Me %s%s", m->type, i + 1 < wmem_list_count(pkt->api_msgs) ? ", " : ": ");
+        wmem_strbuf_append_printf(label, "%s%s", i ? ", " : "TU Me ", m->type);
     }
+    col_prepend_fstr(pinfo->cinfo, COL_INFO, "%s: ", wmem_strbuf_get_str(label));
     col_set_str(pinfo->cinfo, COL_PROTOCOL, "TU Me");
 }
 

@@ -75,7 +75,8 @@ typedef struct tume_flow {
     address          server_addr;    /* who received the ClientHello */
     guint32          server_port;
     guint32          cipher_suite;   /* from the ServerHello; 0 unknown */
-    wmem_map_t      *api_requests;   /* HTTP request number -> request type */
+    wmem_map_t      *api_requests;   /* HTTP request number -> request (frames with one message) */
+    wmem_list_t     *api_pending;    /* requests not answered yet, oldest first */
 } tume_flow_t;
 
 /* The flow of pinfo's TCP conversation; created if create is TRUE. */

@@ -98,7 +98,7 @@ API_EVIDENCE = ["cert-subject", "cert-san", "sni", "http-host", "api-signature"]
 NEGATIVE_CAPTURES = ["other-https-json", "plain-http-443", "non-tls-443"]
 # TU Me flows identified by certificate/SNI (and, keyed, by their payload)
 CERT_CAPTURES = ["tume-provisioning-tls12", "tume-signalling-rsa", "tume-cert-anomalies",
-                 "tume-api-keepalive", "tume-api-multi", "lookalike-api"]
+                 "tume-api-keepalive", "tume-api-multi", "lookalike-api", "tume-api-edge"]
 ALL_CAPTURES = sorted(TUME_CAPTURES) + CERT_CAPTURES + ["other-sip-tls"] + NEGATIVE_CAPTURES
 
 
@@ -442,7 +442,9 @@ def case_memcheck(env):
     runs = [("tume-signalling-tls12", "-nokeys.pcapng", ["-2", "-V"]),
             ("tume-signalling-tls13", ".pcapng", ["-2", "-V"]),
             ("tume-signalling-edge", ".pcapng", ["-V"]),
-            ("tume-cert-anomalies", "-nokeys.pcapng", ["-2", "-V"])]
+            ("tume-cert-anomalies", "-nokeys.pcapng", ["-2", "-V"]),
+            ("tume-api-keepalive", ".pcapng", ["-2", "-V"]),
+            ("tume-api-edge", ".pcapng", ["-V"])]
     for name, suffix, extra in runs:
         log = os.path.join(env.home, "vg-%s.log" % name)   # writable by the tshark user
         out = env.run(["-n", "-r", env.cap(name, suffix)] + extra,
@@ -630,6 +632,26 @@ def case_api_lookalike(env):
              "look-alike: the JSON was decrypted (so the comparison means something)")
 
 
+def case_api_edge(env):
+    """Pipelined requests (two in one record, answered by two replies in one
+    record) pair by order; a broken JSON body and one nested 200 levels deep
+    are reported as tume.malformed (the deep one never reaches json-glib)."""
+    cap = env.cap("tume-api-edge")
+    for two in (True, False):
+        rows = env.fields(cap, ["frame.number", "tume.msg_type"], filt="tume.msg_type", two_pass=two)
+        check_eq([split(r[1]) for r in rows],
+                 [["register", "validate"], ["register_reply", "config"], ["unknown"], ["error"],
+                  ["unknown"], ["error"]], "api edge: types (two-pass %s)" % two)
+    bad = env.fields(cap, ["tume.msg_type", "_ws.expert.message"], filt="tume.malformed", two_pass=True)
+    msgs = [m for r in bad for m in split(r[1]) if m.startswith("TU Me provisioning unknown: ")]
+    check_eq(len(msgs), 2, "api edge: two malformed bodies: %r" % msgs)
+    check(msgs[0].startswith("TU Me provisioning unknown: broken JSON: "), "broken JSON named: %r" % msgs[0])
+    check_eq(msgs[1], "TU Me provisioning unknown: JSON nested deeper than 64 levels", "depth named")
+    sens = env.fields(cap, ["_ws.expert.message"], filt="tume.sensitive", two_pass=True)
+    check_eq(sorted(m for r in sens for m in split(r[0]) if " carries the " in m),
+             ["TU Me config carries the SIP password", "TU Me validate carries the SMS PIN"], "api edge: sensitive")
+
+
 def case_api_message_table(env):
     """User rows (the UAT) come before the built-in ones."""
     cap = env.cap("tume-api-keepalive")
@@ -758,7 +780,7 @@ def case_merged_capture(env):
     # server address: message list (None: TU Me by certificate, messages not checked here)
     by_server = {"127.0.0.10": TUME_SIGNALLING, "127.0.0.11": TUME_SIGNALLING, "127.0.0.12": TUME_EDGE,
                  "127.0.0.13": None, "127.0.0.14": [], "127.0.0.15": None, "127.0.0.16": None,
-                 "127.0.0.17": None, "127.0.0.31": None, "127.0.0.32": None}
+                 "127.0.0.17": None, "127.0.0.31": None, "127.0.0.32": None, "127.0.0.34": None}
     check_eq(len(tume_streams), len(by_server) + 8, "TU Me streams in the merged capture (9 to .32)")
     seen = set()
     for s in tume_streams:
