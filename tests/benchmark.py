@@ -5,9 +5,10 @@ TU Me plugin, in one run; prints the times and the ratio.
     python3 tests/benchmark.py --plugin build/plugins/4.0/epan/tume.so \\
         --ws-version 4.0 --captures captures [--copies 300] [--runs 3]
 
-The large capture is built here (not committed): every bundled capture,
-repeated --copies times back to back (mergecap -a), each copy shifted in time
-so that connections follow each other like a long phone trace.  Each mode runs
+Two large captures are built here (not committed): every bundled capture,
+and the non-TU Me ones only, each repeated --copies times back to back
+(mergecap -a), each copy shifted in time so that connections follow each
+other like a long phone trace.  Each mode runs
 --runs times, alternating with and without the plugin; the best (lowest) wall
 time of each is compared.  Runs tshark the way the tests do (as nobody when
 started as root, private HOME, private plugin folder).
@@ -19,7 +20,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tshark_tests import ALL_CAPTURES, Env  # noqa: E402
+from tshark_tests import ALL_CAPTURES, NEGATIVE_CAPTURES, Env  # noqa: E402
+
+# Traffic that is not TU Me at all: what most of a phone's capture is.
+NON_TUME = NEGATIVE_CAPTURES + ["other-sip-tls", "lookalike-api"]
 
 MODES = {
     # name: tshark arguments after -r FILE
@@ -29,15 +33,15 @@ MODES = {
 }
 
 
-def build_capture(env, copies):
+def build_capture(env, copies, names, tag):
     # editcap cannot rewrite a pcapng holding a secrets block: shift the
     # -nokeys copies, concatenate, then embed every key log once.
     parts, keys = [], []
-    for name in ALL_CAPTURES:
+    for name in names:
         if os.path.exists(env.cap(name, ".keys")):
             keys.append(env.cap(name, ".keys"))
     for i in range(copies):
-        for name in ALL_CAPTURES:
+        for name in names:
             src = env.cap(name, "-nokeys.pcapng")
             if not os.path.exists(src):
                 src = env.cap(name)
@@ -45,16 +49,16 @@ def build_capture(env, copies):
             # shift copy i by i minutes so the copies follow each other
             subprocess.run(["editcap", "-t", str(60 * i), src, out], check=True)
             parts.append(out)
-    raw = os.path.join(env.root, "big-nokeys.pcapng")
+    raw = os.path.join(env.root, "big-%s-nokeys.pcapng" % tag)
     subprocess.run(["mergecap", "-a", "-w", raw] + parts, check=True)
     for p in parts:
         os.unlink(p)
-    allkeys = os.path.join(env.root, "all.keys")
+    allkeys = os.path.join(env.root, "all-%s.keys" % tag)
     with open(allkeys, "w") as out:
         for k in keys:
             with open(k) as f:
                 out.write(f.read())
-    big = os.path.join(env.root, "big.pcapng")
+    big = os.path.join(env.root, "big-%s.pcapng" % tag)
     subprocess.run(["editcap", "--inject-secrets", "tls," + allkeys, raw, big], check=True)
     os.unlink(raw)
     os.chmod(big, 0o644)
@@ -78,19 +82,21 @@ def main():
     a = ap.parse_args()
     env = Env(a.plugin, a.ws_version, a.captures, a.tshark)
     try:
-        big = build_capture(env, a.copies)
-        frames = env.run(["-n", "-r", big, "-T", "fields", "-e", "frame.number"], plugin=False).count("\n")
-        tume = env.run(["-n", "-r", big, "-Y", "tume", "-T", "fields", "-e", "frame.number"]).count("\n")
-        print("capture: %d frames, %d with tume, %.1f MB (%d copies of %d captures)"
-              % (frames, tume, os.path.getsize(big) / 1e6, a.copies, len(ALL_CAPTURES)))
-        for mode, extra in MODES.items():
-            args = ["-r", big] + extra
-            best = {True: float("inf"), False: float("inf")}
-            for _ in range(a.runs):
-                for plugin in (False, True):
-                    best[plugin] = min(best[plugin], timed(env, args, plugin))
-            print("%-32s without %.2f s   with %.2f s   ratio %.2fx"
-                  % (mode, best[False], best[True], best[True] / best[False]))
+        for tag, names in (("all bundled captures", ALL_CAPTURES), ("non-TU Me captures only", NON_TUME)):
+            big = build_capture(env, a.copies, names, tag.split()[0])
+            frames = env.run(["-n", "-r", big, "-T", "fields", "-e", "frame.number"], plugin=False).count("\n")
+            tume = env.run(["-n", "-r", big, "-Y", "tume", "-T", "fields", "-e", "frame.number"]).count("\n")
+            print("%s: %d frames, %d with tume, %.1f MB (%d copies of %d captures)"
+                  % (tag, frames, tume, os.path.getsize(big) / 1e6, a.copies, len(names)))
+            for mode, extra in MODES.items():
+                args = ["-r", big] + extra
+                best = {True: float("inf"), False: float("inf")}
+                for _ in range(a.runs):
+                    for plugin in (False, True):
+                        best[plugin] = min(best[plugin], timed(env, args, plugin))
+                print("  %-32s without %.2f s   with %.2f s   ratio %.2fx"
+                      % (mode, best[False], best[True], best[True] / best[False]))
+            os.unlink(big)
     finally:
         env.cleanup()
 
