@@ -1,0 +1,70 @@
+/* libFuzzer harness for the pure parsers (SIP framing and headers, URI host,
+ * JSON facts and message typing, certificate facts, domain matching).
+ * Build: cmake -DTUME_FUZZ=ON -DCMAKE_C_COMPILER=clang ..; run:
+ *     ./tests/fuzz_pure -max_total_time=60 corpus/
+ * The first input byte selects the parser. */
+#include <stdint.h>
+#include <string.h>
+#include <glib.h>
+
+#include "sip_parse.h"
+#include "api_parse.h"
+#include "cert_parse.h"
+#include "domain_match.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    const guint8 *p = data + 1;
+    gsize n = size - 1;
+    switch (data[0] % 5) {
+    case 0: {
+        gsize len;
+        const char *why;
+        tume_sip_msg_t m;
+        (void)tume_sip_classify_start(p, n);
+        if (tume_sip_frame(p, n, &len, &why) == TUME_SIP_FRAME_MESSAGE && tume_sip_parse_message(p, len, &m)) {
+            tume_span_t host;
+            if (m.from.len)
+                (void)tume_sip_uri_host(p + m.from.off, m.from.len, &host);
+        }
+        break;
+    }
+    case 1: {
+        tume_json_info_t info;
+        tume_json_inspect(p, n, &info);
+        (void)tume_api_classify(tume_api_builtin_rules, tume_api_builtin_rule_count, FALSE, "POST",
+                                "/tume/v1/register", info.keys, NULL);
+        tume_json_info_clear(&info);
+        break;
+    }
+    case 2:
+        tume_cert_free(tume_cert_parse(p, n, NULL));
+        break;
+    case 3: {
+        gchar *s = g_strndup((const gchar *)p, n);
+        gchar *path = tume_uri_path(s);
+        tume_strlist_t *l = tume_domain_list_new(s);
+        (void)tume_domain_matches(l, p, n);
+        (void)tume_authorization_sensitive(s);
+        (void)tume_cert_name_covers(s, "sip.tume.jajah.com");
+        tume_strlist_free(l);
+        g_free(path);
+        g_free(s);
+        break;
+    }
+    default: {
+        tume_span_t host;
+        tume_strlist_t *ua = tume_product_list_new("TU Me, TUMe");
+        (void)tume_sip_uri_host(p, n, &host);
+        (void)tume_user_agent_matches(ua, p, n);
+        tume_strlist_free(ua);
+        break;
+    }
+    }
+    return 0;
+}
