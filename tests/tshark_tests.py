@@ -340,6 +340,9 @@ def case_plugin_registration(env):
         check(f in fields, "tshark -G fields lacks %s" % f)
     heur = env.run(["-G", "heuristic-decodes"])
     check(re.search(r"^tls\ttume\tT$", heur, re.M) is not None, "heuristic not on the tls list")
+    # nothing of the plugin sits in front of another dissector (media_type, ports, ...)
+    decodes = env.run(["-G", "decodes"])
+    check(not any("tume" in l.lower() for l in decodes.splitlines()), "tume registered in a dissector table")
     # and the stock run really has no plugin (so comparisons mean something)
     check("tume" not in env.run(["-G", "plugins"], plugin=False), "stock run loaded the plugin")
 
@@ -668,6 +671,37 @@ def case_api_message_table(env):
     check_eq(types[:2], ["signup", "signup_reply"], "user row before the built-in register row")
     # a request-only match by content on another path is still the model's type
     check_eq(types[2:], API_FLOW[2:], "the rest of the flow")
+
+
+def case_output_formats(env):
+    """-T fields, -T json and -T ek, one pass and two, say the same of every
+    TU Me packet; -z expert lists the plugin's notes and warnings."""
+    import json
+    for name in ("tume-signalling-tls12-nokeys", "tume-api-keepalive"):
+        cap = env.cap(name)
+        for two in (["-2"], []):
+            rows = env.fields(cap, ["frame.number", "tume.flow", "tume.cert.issuer", "tume.msg_type"], filt="tume",
+                              two_pass=bool(two))
+            want = [(r[0], r[1], r[2], split(r[3])) for r in rows]
+            doc = json.loads(env.run(["-n", "-r", cap, "-Y", "tume", "-T", "json"] + two))
+            got = []
+            for d in doc:
+                L = d["_source"]["layers"]
+                t = L["tume"]
+                types = []
+                for k, v in t.items():
+                    if isinstance(v, dict) and "tume.msg_type" in v:
+                        types += v["tume.msg_type"] if isinstance(v["tume.msg_type"], list) else [v["tume.msg_type"]]
+                got.append((L["frame"]["frame.number"], t["tume.flow"], t.get("tume.cert.issuer", ""), types))
+            check_eq(got, want, "%s %s: -T json agrees with -T fields" % (name, two))
+            ek = [json.loads(l) for l in env.run(["-n", "-r", cap, "-Y", "tume", "-T", "ek"] + two).splitlines()]
+            got = [(d["layers"]["frame"]["frame_frame_number"], d["layers"]["tume"]["tume_tume_flow"],
+                    d["layers"]["tume"].get("tume_tume_cert_issuer", "")) for d in ek if "layers" in d]
+            check_eq(got, [w[:3] for w in want], "%s %s: -T ek agrees with -T fields" % (name, two))
+    exp = env.run(["-n", "-q", "-r", env.cap("tume-api-keepalive"), "-z", "expert"])
+    for line in ("TU Me validate carries the SMS PIN", "TU Me token carries the access token",
+                 "TU Me provisioning server certificate issued by CN=TU Test Issuing CA"):
+        check(line in exp, "-z expert lists %r" % line)
 
 
 def case_keylog_file(env):
