@@ -745,27 +745,40 @@ def tume_server(tls, sip_ip):
             raise RuntimeError("unexpected request %r" % req)
 
 
+def tls_connection(cip, sip_ip, leaf, server_fn, cctx, sni, client_fn, version,
+                   small_segments=False, ciphers=None):
+    """One TLS connection cip -> sip_ip:443 with the leaf certificate's server;
+    server_fn(tls) and client_fn(tls) speak; returns after both sides closed."""
+    lsock = listen(sip_ip, small_segments=small_segments)
+    sctx = server_context(leaf, version)
+    if ciphers:
+        sctx.set_ciphers(ciphers)
+
+    def server():
+        try:
+            tls = sctx.wrap_socket(accept(lsock), server_side=True)
+        finally:
+            lsock.close()
+        server_fn(tls)
+        tls_server_close(tls)
+
+    th = ServerThread(server)
+    th.start()
+    tls = cctx.wrap_socket(connect(cip, sip_ip, small_segments=small_segments), server_hostname=sni)
+    with open(pki_path(leaf, "crt")) as f:
+        want = ssl.PEM_cert_to_DER_cert(f.read())
+    if tls.getpeercert(binary_form=True) != want:
+        raise RuntimeError("server did not present %s" % leaf)
+    client_fn(tls)
+    tls_client_close(tls)
+    th.finish()
+
+
 def scenario_tume(version, cip, sip_ip):
     def go(keylog):
-        lsock = listen(sip_ip, small_segments=True)
-        sctx = server_context("sip.tume.jajah.com", version)
-
-        def server():
-            try:
-                tls = sctx.wrap_socket(accept(lsock), server_side=True)
-            finally:
-                lsock.close()
-            tume_server(tls, sip_ip)
-            tls_server_close(tls)
-
-        th = ServerThread(server)
-        th.start()
-        cctx = client_context("tume-ca", version, keylog)
-        tls = cctx.wrap_socket(connect(cip, sip_ip, small_segments=True),
-                               server_hostname="sip.tume.jajah.com")
-        tume_client(tls, cip, sip_ip)
-        tls_client_close(tls)
-        th.finish()
+        tls_connection(cip, sip_ip, "sip.tume.jajah.com", lambda tls: tume_server(tls, sip_ip),
+                       client_context("tume-ca", version, keylog), "sip.tume.jajah.com",
+                       lambda tls: tume_client(tls, cip, sip_ip), version, small_segments=True)
     return go
 
 
@@ -832,24 +845,9 @@ def tume_edge_server(tls):
 
 def scenario_tume_edge(keylog):
     version, cip, sip_ip = ssl.TLSVersion.TLSv1_2, "127.0.0.7", "127.0.0.12"
-    lsock = listen(sip_ip)
-    sctx = server_context("sip.tume.jajah.com", version)
-
-    def server():
-        try:
-            tls = sctx.wrap_socket(accept(lsock), server_side=True)
-        finally:
-            lsock.close()
-        tume_edge_server(tls)
-        tls_server_close(tls)
-
-    th = ServerThread(server)
-    th.start()
-    cctx = client_context("tume-ca", version, keylog)
-    tls = cctx.wrap_socket(connect(cip, sip_ip), server_hostname="sip.tume.jajah.com")
-    tume_edge_client(tls, cip)
-    tls_client_close(tls)
-    th.finish()
+    tls_connection(cip, sip_ip, "sip.tume.jajah.com", tume_edge_server,
+                   client_context("tume-ca", version, keylog), "sip.tume.jajah.com",
+                   lambda tls: tume_edge_client(tls, cip), version)
 
 
 # ---------------------------------------------------------------------------
@@ -916,63 +914,35 @@ def other_sip_server(tls):
 def scenario_other_sip(keylog):
     cip, sip_ip = "127.0.0.3", "127.0.0.20"
     version = ssl.TLSVersion.TLSv1_2
-    lsock = listen(sip_ip)
-    sctx = server_context("sip.example.org", version)
-
-    def server():
-        try:
-            tls = sctx.wrap_socket(accept(lsock), server_side=True)
-        finally:
-            lsock.close()
-        other_sip_server(tls)
-        tls_server_close(tls)
-
-    th = ServerThread(server)
-    th.start()
-    cctx = client_context("other-ca", version, keylog)
-    tls = cctx.wrap_socket(connect(cip, sip_ip), server_hostname="sip.example.org")
-    other_sip_client(tls, cip)
-    tls_client_close(tls)
-    th.finish()
+    tls_connection(cip, sip_ip, "sip.example.org", other_sip_server,
+                   client_context("other-ca", version, keylog), "sip.example.org",
+                   lambda tls: other_sip_client(tls, cip), version)
 
 
 # ---------------------------------------------------------------------------
 # Scenario D: HTTPS JSON API (negative)
 # ---------------------------------------------------------------------------
 
-def scenario_https_json(keylog):
-    cip, sip_ip = "127.0.0.4", "127.0.0.30"
-    version = ssl.TLSVersion.TLSv1_2
-    lsock = listen(sip_ip)
-    sctx = server_context("api.example.net", version)
+def https_json_server(tls):
+    f = Framer(tls, "http")
+    while True:
+        req = f.next()
+        if req is None:
+            break
+        if req.start == "POST /v1/items HTTP/1.1":
+            if req.body != b'{"name":"widget","count":3}':
+                raise RuntimeError("bad POST body")
+            body = '{"id":42,"status":"created"}'
+        elif req.start == "GET /v1/items/42 HTTP/1.1":
+            body = '{"id":42,"name":"widget"}'
+        else:
+            raise RuntimeError("unexpected request %r" % req)
+        tls.sendall(build("HTTP/1.1 200 OK", [
+            ("Server", "example-api/1.0"), ("Content-Type", "application/json"),
+            ("Connection", "keep-alive")], body))
 
-    def server():
-        try:
-            tls = sctx.wrap_socket(accept(lsock), server_side=True)
-        finally:
-            lsock.close()
-        f = Framer(tls, "http")
-        while True:
-            req = f.next()
-            if req is None:
-                break
-            if req.start == "POST /v1/items HTTP/1.1":
-                if req.body != b'{"name":"widget","count":3}':
-                    raise RuntimeError("bad POST body")
-                body = '{"id":42,"status":"created"}'
-            elif req.start == "GET /v1/items/42 HTTP/1.1":
-                body = '{"id":42,"name":"widget"}'
-            else:
-                raise RuntimeError("unexpected request %r" % req)
-            tls.sendall(build("HTTP/1.1 200 OK", [
-                ("Server", "example-api/1.0"), ("Content-Type", "application/json"),
-                ("Connection", "keep-alive")], body))
-        tls_server_close(tls)
 
-    th = ServerThread(server)
-    th.start()
-    cctx = client_context("other-ca", version, keylog)
-    tls = cctx.wrap_socket(connect(cip, sip_ip), server_hostname="api.example.net")
+def https_json_client(tls):
     f = Framer(tls, "http")
     tls.sendall(build("POST /v1/items HTTP/1.1", [
         ("Host", "api.example.net"), ("User-Agent", "example-client/1.0"),
@@ -983,8 +953,13 @@ def scenario_https_json(keylog):
         ("Host", "api.example.net"), ("User-Agent", "example-client/1.0"),
         ("Accept", "application/json")], cl_name=None))
     f.expect(["200"])
-    tls_client_close(tls)
-    th.finish()
+
+
+def scenario_https_json(keylog):
+    version = ssl.TLSVersion.TLSv1_2
+    tls_connection("127.0.0.4", "127.0.0.30", "api.example.net", https_json_server,
+                   client_context("other-ca", version, keylog), "api.example.net",
+                   https_json_client, version)
 
 
 # ---------------------------------------------------------------------------
@@ -1011,52 +986,45 @@ def api_edge_response(code, reason, body):
     return build("HTTP/1.1 %d %s" % (code, reason), [("Content-Type", "application/json")], body)
 
 
-def scenario_tume_api_edge(keylog):
-    cip, sip_ip = "127.0.0.24", "127.0.0.34"
-    version = ssl.TLSVersion.TLSv1_2
-    lsock = listen(sip_ip)
-    sctx = server_context("api.tu.com", version)
-    register = '{"msisdn":"+34600123456","locale":"es_ES"}'
-    validate = '{"msisdn":"+34600123456","pin":"4821"}'
-    config = ('{"userId":"u-5f1c2a9e","sip":{"domain":"tume.jajah.com","proxy":"sip.tume.jajah.com",'
-              '"port":443,"transport":"tls","username":"34600123456","password":"k7Qx-2mZ"}}')
+API_EDGE_REGISTER = '{"msisdn":"+34600123456","locale":"es_ES"}'
+API_EDGE_VALIDATE = '{"msisdn":"+34600123456","pin":"4821"}'
+API_EDGE_CONFIG = ('{"userId":"u-5f1c2a9e","sip":{"domain":"tume.jajah.com","proxy":"sip.tume.jajah.com",'
+                   '"port":443,"transport":"tls","username":"34600123456","password":"k7Qx-2mZ"}}')
 
-    def server():
-        try:
-            tls = sctx.wrap_socket(accept(lsock), server_side=True)
-        finally:
-            lsock.close()
-        f = Framer(tls, "http")
-        a, b = f.next(), f.next()
-        if (a.start, a.body, b.start, b.body) != ("POST /tume/v1/register HTTP/1.1", register.encode(),
-                                                  "POST /tume/v1/validate HTTP/1.1", validate.encode()):
-            raise RuntimeError("api edge: unexpected pipelined requests %r %r" % (a, b))
-        tls.sendall(api_edge_response(200, "OK", '{"status":"pending","pinLength":4}') +
-                    api_edge_response(200, "OK", config))
-        for want in (("PUT /tume/v1/profile HTTP/1.1", API_EDGE_BROKEN),
-                     ("POST /tume/v1/contacts HTTP/1.1", API_EDGE_DEEP)):
-            req = f.next()
-            if req is None or (req.start, req.body) != (want[0], want[1].encode()):
-                raise RuntimeError("api edge: expected %s, got %r" % (want[0], req))
-            tls.sendall(api_edge_response(400, "Bad Request", API_EDGE_ERROR))
-        if f.next() is not None:
-            raise RuntimeError("api edge: unexpected extra request")
-        tls_server_close(tls)
 
-    th = ServerThread(server)
-    th.start()
-    cctx = client_context("tu-ca", version, keylog)
-    tls = cctx.wrap_socket(connect(cip, sip_ip), server_hostname="api.tu.com")
+def tume_api_edge_server(tls):
     f = Framer(tls, "http")
-    tls.sendall(api_edge_request("POST", "/tume/v1/register", register) +
-                api_edge_request("POST", "/tume/v1/validate", validate))
+    a, b = f.next(), f.next()
+    if (a.start, a.body, b.start, b.body) != ("POST /tume/v1/register HTTP/1.1", API_EDGE_REGISTER.encode(),
+                                              "POST /tume/v1/validate HTTP/1.1", API_EDGE_VALIDATE.encode()):
+        raise RuntimeError("api edge: unexpected pipelined requests %r %r" % (a, b))
+    tls.sendall(api_edge_response(200, "OK", '{"status":"pending","pinLength":4}') +
+                api_edge_response(200, "OK", API_EDGE_CONFIG))
+    for want in (("PUT /tume/v1/profile HTTP/1.1", API_EDGE_BROKEN),
+                 ("POST /tume/v1/contacts HTTP/1.1", API_EDGE_DEEP)):
+        req = f.next()
+        if req is None or (req.start, req.body) != (want[0], want[1].encode()):
+            raise RuntimeError("api edge: expected %s, got %r" % (want[0], req))
+        tls.sendall(api_edge_response(400, "Bad Request", API_EDGE_ERROR))
+    if f.next() is not None:
+        raise RuntimeError("api edge: unexpected extra request")
+
+
+def tume_api_edge_client(tls):
+    f = Framer(tls, "http")
+    tls.sendall(api_edge_request("POST", "/tume/v1/register", API_EDGE_REGISTER) +
+                api_edge_request("POST", "/tume/v1/validate", API_EDGE_VALIDATE))
     f.expect(["200", "200"])
     tls.sendall(api_edge_request("PUT", "/tume/v1/profile", API_EDGE_BROKEN))
     f.expect(["400"])
     tls.sendall(api_edge_request("POST", "/tume/v1/contacts", API_EDGE_DEEP))
     f.expect(["400"])
-    tls_client_close(tls)
-    th.finish()
+
+
+def scenario_tume_api_edge(keylog):
+    version = ssl.TLSVersion.TLSv1_2
+    tls_connection("127.0.0.24", "127.0.0.34", "api.tu.com", tume_api_edge_server,
+                   client_context("tu-ca", version, keylog), "api.tu.com", tume_api_edge_client, version)
 
 
 # ---------------------------------------------------------------------------
@@ -1156,33 +1124,19 @@ TUME_PROV_REQ = '{"msisdn":"+34600123456","locale":"es_ES"}'
 TUME_PROV_RESP = '{"status":"pending","pinLength":4}'
 
 
-def scenario_tume_provisioning(keylog):
-    cip, sip_ip = "127.0.0.8", "127.0.0.13"
-    version = ssl.TLSVersion.TLSv1_2
-    lsock = listen(sip_ip)
-    sctx = server_context("api.tu.com", version)
+def tume_provisioning_server(tls):
+    f = Framer(tls, "http")
+    req = f.next()
+    if getattr(req, "start", None) != "POST /tume/v1/register HTTP/1.1":
+        raise RuntimeError("unexpected request %r" % req)
+    if req.body != TUME_PROV_REQ.encode():
+        raise RuntimeError("bad POST body")
+    tls.sendall(build("HTTP/1.1 200 OK", [("Content-Type", "application/json")], TUME_PROV_RESP))
+    if f.next() is not None:          # keep-alive: wait for close_notify
+        raise RuntimeError("unexpected second request")
 
-    def server():
-        try:
-            tls = sctx.wrap_socket(accept(lsock), server_side=True)
-        finally:
-            lsock.close()
-        f = Framer(tls, "http")
-        req = f.next()
-        if getattr(req, "start", None) != "POST /tume/v1/register HTTP/1.1":
-            raise RuntimeError("unexpected request %r" % req)
-        if req.body != TUME_PROV_REQ.encode():
-            raise RuntimeError("bad POST body")
-        tls.sendall(build("HTTP/1.1 200 OK", [("Content-Type", "application/json")],
-                          TUME_PROV_RESP))
-        if f.next() is not None:          # keep-alive: wait for close_notify
-            raise RuntimeError("unexpected second request")
-        tls_server_close(tls)
 
-    th = ServerThread(server)
-    th.start()
-    cctx = client_context("tu-ca", version, keylog)
-    tls = cctx.wrap_socket(connect(cip, sip_ip), server_hostname="api.tu.com")
+def tume_provisioning_client(tls):
     f = Framer(tls, "http")
     tls.sendall(build("POST /tume/v1/register HTTP/1.1", [
         ("Host", "api.tu.com"), ("User-Agent", TUME_PROV_UA),
@@ -1190,8 +1144,13 @@ def scenario_tume_provisioning(keylog):
     (resp,) = f.expect(["200"])
     if resp.body != TUME_PROV_RESP.encode():
         raise RuntimeError("bad response body")
-    tls_client_close(tls)
-    th.finish()
+
+
+def scenario_tume_provisioning(keylog):
+    version = ssl.TLSVersion.TLSv1_2
+    tls_connection("127.0.0.8", "127.0.0.13", "api.tu.com", tume_provisioning_server,
+                   client_context("tu-ca", version, keylog), "api.tu.com", tume_provisioning_client,
+                   version)
 
 
 # ---------------------------------------------------------------------------
@@ -1236,56 +1195,12 @@ def tume_options(tls, cip, call_id, branch, tag):
     f.expect(["200"])
 
 
-def tls_connection(cip, sip_ip, leaf, server_fn, cctx, sni, client_fn, version):
-    """One TLS connection cip -> sip_ip:443; returns after both sides closed."""
-    lsock = listen(sip_ip)
-    sctx = server_context(leaf, version)
-
-    def server():
-        try:
-            tls = sctx.wrap_socket(accept(lsock), server_side=True)
-        finally:
-            lsock.close()
-        server_fn(tls)
-        tls_server_close(tls)
-
-    th = ServerThread(server)
-    th.start()
-    tls = cctx.wrap_socket(connect(cip, sip_ip), server_hostname=sni)
-    with open(pki_path(leaf, "crt")) as f:
-        want = ssl.PEM_cert_to_DER_cert(f.read())
-    if tls.getpeercert(binary_form=True) != want:
-        raise RuntimeError("server did not present %s" % leaf)
-    client_fn(tls)
-    tls_client_close(tls)
-    th.finish()
-
-
 # J: TLS 1.2 with static RSA key exchange; the capture carries no secrets and
 # is decrypted with pki/sip.tume.jajah.com.key.
 TUME_RSA_CIPHER = "AES128-GCM-SHA256"      # TLS_RSA_WITH_AES_128_GCM_SHA256
 
 
-def scenario_tume_rsa(_keylog):
-    cip, sip_ip = "127.0.0.9", "127.0.0.14"
-    version = ssl.TLSVersion.TLSv1_2
-    lsock = listen(sip_ip)
-    sctx = server_context("sip.tume.jajah.com", version)
-    sctx.set_ciphers(TUME_RSA_CIPHER)
-
-    def server():
-        try:
-            tls = sctx.wrap_socket(accept(lsock), server_side=True)
-        finally:
-            lsock.close()
-        tume_simple_server(tls, "jajah-rsa")
-        tls_server_close(tls)
-
-    th = ServerThread(server)
-    th.start()
-    cctx = client_context("tume-ca", version, None)    # no key log at all
-    cctx.set_ciphers(TUME_RSA_CIPHER)
-    tls = cctx.wrap_socket(connect(cip, sip_ip), server_hostname="sip.tume.jajah.com")
+def tume_rsa_client(tls, cip):
     if tls.cipher()[0] != TUME_RSA_CIPHER:
         raise RuntimeError("negotiated %r, not static RSA" % (tls.cipher(),))
     f = Framer(tls, "client")
@@ -1307,8 +1222,15 @@ def scenario_tume_rsa(_keylog):
         ("Call-ID", "rsa-msg-0001@tume-iphone"), ("CSeq", "1 MESSAGE"),
         ("User-Agent", TUME_UA), ("Content-Type", "text/plain")], "via RSA"))
     f.expect(["200"])
-    tls_client_close(tls)
-    th.finish()
+
+
+def scenario_tume_rsa(_keylog):
+    cip, version = "127.0.0.9", ssl.TLSVersion.TLSv1_2
+    cctx = client_context("tume-ca", version, None)    # no key log at all
+    cctx.set_ciphers(TUME_RSA_CIPHER)
+    tls_connection(cip, "127.0.0.14", "sip.tume.jajah.com", lambda tls: tume_simple_server(tls, "jajah-rsa"),
+                   cctx, "sip.tume.jajah.com", lambda tls: tume_rsa_client(tls, cip), version,
+                   ciphers=TUME_RSA_CIPHER)
 
 
 # K: three connections, each to a server with a bad certificate; the client

@@ -102,8 +102,16 @@ CERT_CAPTURES = ["tume-provisioning-tls12", "tume-signalling-rsa", "tume-cert-an
 ALL_CAPTURES = sorted(TUME_CAPTURES) + CERT_CAPTURES + ["other-sip-tls"] + NEGATIVE_CAPTURES
 
 
-FIELDS_IMPLEMENTED = ["tume", "tume.flow", "tume.evidence", "tume.msg_type", "tume.sip.call_id",
-                      "tume.msg.info", "tume.malformed"]
+# Every name of ../shared/protocol/FIELDS.md, plus the plugin's additions.
+FIELDS_IMPLEMENTED = [
+    "tume", "tume.flow", "tume.evidence", "tume.cert.subject", "tume.cert.issuer", "tume.cert.san",
+    "tume.cert.not_after", "tume.cert.self_signed", "tume.sni", "tume.decrypted",
+    "tume.msg_type", "tume.sip.call_id", "tume.api.msisdn", "tume.api.user_id", "tume.api.screen_name",
+    "tume.api.locale", "tume.api.contacts", "tume.api.sip_proxy", "tume.api.keys",
+    "tume.cert.info", "tume.msg.info", "tume.sensitive", "tume.not_decrypted", "tume.malformed",
+    "tume.cert.warn.expired", "tume.cert.warn.not_yet_valid", "tume.cert.warn.self_signed",
+    "tume.cert.warn.sni_mismatch", "tume.cert.unparsable",
+]
 
 AGG = "\x1f"   # aggregator for repeated fields: a byte no field value contains
 
