@@ -12,6 +12,8 @@
  */
 #include <epan/packet.h>
 #include <epan/expert.h>
+#include <epan/exceptions.h>
+#include <epan/show_exception.h>
 
 #include "tume.h"
 #include "sip_parse.h"
@@ -161,8 +163,10 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
         }
         if (fr == TUME_SIP_FRAME_NEED_MORE) {
             if (can_desegment && avail == reported - offset) {
+                /* pdu_len: bytes missing after the peek window, if known */
                 pinfo->desegment_offset = offset;
-                pinfo->desegment_len = pdu_len > 0 ? (guint32)pdu_len : DESEGMENT_ONE_MORE_SEGMENT;
+                pinfo->desegment_len = pdu_len > 0 ? (guint32)((gsize)peek + pdu_len - (gsize)avail)
+                                                   : DESEGMENT_ONE_MORE_SEGMENT;
                 return reported;
             }
             why = "SIP message truncated (reassembly not possible)";
@@ -186,8 +190,17 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
         }
 
         tvbuff_t *msg_tvb = tvb_new_subset_length(tvb, offset, (int)pdu_len);
+        const char *saved_proto = pinfo->current_proto;
         pinfo->can_desegment = tls_can_desegment;
-        dissect_message(msg_tvb, pinfo, tree, flow);
+        /* like tcp_dissect_pdus: a malformed message does not hide the next ones */
+        TRY {
+            dissect_message(msg_tvb, pinfo, tree, flow);
+        }
+        CATCH_NONFATAL_ERRORS {
+            show_exception(msg_tvb, pinfo, tree, EXCEPT_CODE, GET_MESSAGE);
+            pinfo->current_proto = saved_proto;
+        }
+        ENDTRY;
         if (pinfo->desegment_len != 0) {
             /* SIP wants more than our framing said; let TLS reassemble for it */
             pinfo->desegment_offset += offset;
