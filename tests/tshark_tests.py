@@ -549,6 +549,17 @@ def case_cert_anomalies(env):
             check_eq(got, [cert_frames[st]] if w == warning else [], "anomalies stream %d: %s" % (st, w))
     expired = env.fields(cap, ["_ws.expert.message"], filt="tume.cert.warn.expired")
     check("expired on 2012-01-01 00:00:00 UTC" in expired[0][0], "expiry date in the warning: %r" % expired)
+    # validity is judged at capture time: the sound signalling capture moved
+    # 20 years back (before notBefore) and 20 years on (after notAfter)
+    year = 365 * 86400
+    for shift, warning in ((-20 * year, "tume.cert.warn.not_yet_valid"), (20 * year, "tume.cert.warn.expired")):
+        moved = os.path.join(env.root, "shifted.pcapng")
+        subprocess.run(["editcap", "-t", str(shift), env.cap("tume-signalling-tls12", "-nokeys.pcapng"), moved],
+                       check=True)
+        os.chmod(moved, 0o644)
+        for w in ANOMALY_WARNINGS:
+            check_eq(len(expert_frames(env, moved, w)), 1 if w == warning else 0,
+                     "capture shifted by %d s: %s" % (shift, w))
     for name in list(TUME_CAPTURES) + ["tume-provisioning-tls12", "tume-signalling-rsa"]:
         for w in ANOMALY_WARNINGS:
             check_eq(expert_frames(env, env.cap(name), w), [], "%s: no %s" % (name, w))
