@@ -173,6 +173,15 @@ tume_packet_tree(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_
 
 /* ---- post-dissector: mark every payload packet of a TU Me flow ---- */
 
+void
+tume_want_hfids(GArray *wanted, const int *ids, guint n)
+{
+    for (guint i = 0; i < n; i++) {
+        if (ids[i] > 0)
+            g_array_append_val(wanted, ids[i]);
+    }
+}
+
 static gboolean
 frame_has_tls(packet_info *pinfo)
 {
@@ -313,8 +322,7 @@ proto_reg_handoff_tume(void)
      * protocol tree for every packet (tests/benchmark.py measures the cost). */
     register_postdissector(tume_post_handle);
     wanted = g_array_new(FALSE, FALSE, (guint)sizeof(int));
-    if (hf_tcp_len_id > 0)
-        g_array_append_val(wanted, hf_tcp_len_id);
+    tume_want_hfids(wanted, &hf_tcp_len_id, 1);
     tume_tls_wanted_hfids(wanted);
     tume_api_wanted_hfids(wanted);
     set_postdissector_wanted_hfids(tume_post_handle, wanted);

@@ -403,10 +403,7 @@ tume_api_wanted_hfids(GArray *wanted)
 {
     int ids[] = { proto_http_id, hf_http_method, hf_http_uri, hf_http_code, hf_http_host, hf_http_auth,
                   hf_http_ctype, hf_http_file_data, hf_http_req_num, hf_http_res_num };
-    for (guint i = 0; i < G_N_ELEMENTS(ids); i++) {
-        if (ids[i] > 0)
-            g_array_append_val(wanted, ids[i]);
-    }
+    tume_want_hfids(wanted, ids, G_N_ELEMENTS(ids));
 }
 
 void

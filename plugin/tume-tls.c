@@ -184,10 +184,7 @@ void
 tume_tls_wanted_hfids(GArray *wanted)
 {
     int ids[] = { hf_ws_hs_type, hf_ws_sni, hf_ws_cert, hf_ws_app_data, hf_ws_cipher_suite };
-    for (guint i = 0; i < G_N_ELEMENTS(ids); i++) {
-        if (ids[i] > 0)
-            g_array_append_val(wanted, ids[i]);
-    }
+    tume_want_hfids(wanted, ids, G_N_ELEMENTS(ids));
 }
 
 static gboolean

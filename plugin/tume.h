@@ -96,6 +96,9 @@ gboolean tume_flow_is_tume(const tume_flow_t *flow, const packet_info *pinfo);
 proto_tree *tume_packet_tree(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
                              tume_flow_t *flow);
 
+/* Appends the valid (> 0) field ids to the post-dissector's wanted list. */
+void tume_want_hfids(GArray *wanted, const int *ids, guint n);
+
 /* ---- TLS handshake evidence (tume-tls.c) ---- */
 
 /* Per packet, wmem_file_scope(), made on the first pass for packets of TLS
