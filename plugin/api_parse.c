@@ -36,37 +36,217 @@ const tume_api_rule_t tume_api_builtin_rules[] = {
 };
 const guint tume_api_builtin_rule_count = G_N_ELEMENTS(tume_api_builtin_rules);
 
-gint
-tume_json_depth(const guint8 *buf, gsize len, gint limit)
-{
-    gint depth = 0, max = 0;
-    gboolean in_string = FALSE, escaped = FALSE;
+/* ---- the guard in front of json-glib ---- */
 
-    if (buf == NULL)
-        return 0;
-    for (gsize i = 0; i < len; i++) {
-        guint8 c = buf[i];
-        if (in_string) {
-            if (escaped)
-                escaped = FALSE;
-            else if (c == '\\')
-                escaped = TRUE;
-            else if (c == '"')
-                in_string = FALSE;
-            continue;
+typedef struct {
+    const guint8 *p;
+    gsize         len;
+} key_span_t;
+
+/* FNV-1a from a per-process random basis, so that a capture cannot carry
+ * names chosen to collide in the hash table. */
+static guint
+key_span_seed(void)
+{
+    static gsize seed;
+    if (g_once_init_enter(&seed))
+        g_once_init_leave(&seed, (gsize)(g_random_int() | 1u));
+    return (guint)seed;
+}
+
+static guint
+key_span_hash(gconstpointer k)
+{
+    const key_span_t *s = (const key_span_t *)k;
+    guint h = 2166136261u ^ key_span_seed();
+    for (gsize i = 0; i < s->len; i++)
+        h = (h ^ s->p[i]) * 16777619u;
+    return h;
+}
+
+static gboolean
+key_span_equal(gconstpointer a, gconstpointer b)
+{
+    const key_span_t *x = (const key_span_t *)a, *y = (const key_span_t *)b;
+    return x->len == y->len && memcmp(x->p, y->p, x->len) == 0;
+}
+
+#define SMALL_KEYS 8
+
+/* The keys of one open object. */
+typedef struct {
+    guint       members;
+    guint       nsmall;
+    key_span_t  small[SMALL_KEYS];
+    GHashTable *set;                  /* key_span_t*, once past SMALL_KEYS */
+} obj_frame_t;
+
+static void
+obj_frame_reset(obj_frame_t *f)
+{
+    if (f->set != NULL)
+        g_hash_table_destroy(f->set);
+    f->set = NULL;
+    f->members = 0;
+    f->nsmall = 0;
+}
+
+/* TRUE if the object already has a key spelled like this one; else records it. */
+static gboolean
+obj_frame_seen(obj_frame_t *f, const guint8 *p, gsize len)
+{
+    key_span_t probe = { p, len };
+    if (f->set == NULL) {
+        for (guint i = 0; i < f->nsmall; i++) {
+            if (key_span_equal(&f->small[i], &probe))
+                return TRUE;
         }
-        if (c == '"') {
-            in_string = TRUE;
-        } else if (c == '[' || c == '{') {
-            if (++depth > limit)
-                return -1;
-            if (depth > max)
-                max = depth;
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            depth--;
+        if (f->nsmall < SMALL_KEYS) {
+            f->small[f->nsmall++] = probe;
+            return FALSE;
         }
+        f->set = g_hash_table_new_full(key_span_hash, key_span_equal, g_free, NULL);
+        for (guint i = 0; i < f->nsmall; i++)
+            g_hash_table_add(f->set, g_memdup2(&f->small[i], sizeof(key_span_t)));
     }
-    return max;
+    if (g_hash_table_contains(f->set, &probe))
+        return TRUE;
+    g_hash_table_add(f->set, g_memdup2(&probe, sizeof probe));
+    return FALSE;
+}
+
+static gboolean
+is_json_ws(guint8 c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Length of the string token at buf[i] (buf[i] == '"'), closing quote
+ * included, or 0 with *why set when it is not a strict JSON string. */
+static gsize
+strict_string(const guint8 *buf, gsize len, gsize i, gboolean *escaped, const char **why)
+{
+    gsize j = i + 1;
+    *escaped = FALSE;
+    while (j < len) {
+        guint8 c = buf[j];
+        if (c == '"')
+            return j + 1 - i;
+        if (c < 0x20) {
+            *why = "a control character inside a JSON string";
+            return 0;
+        }
+        if (c == '\\') {
+            *escaped = TRUE;
+            if (j + 1 >= len)
+                break;
+            switch (buf[j + 1]) {
+            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+                j += 2;
+                continue;
+            case 'u':
+                if (j + 6 > len)
+                    break;
+                for (gsize k = j + 2; k < j + 6; k++) {
+                    if (!g_ascii_isxdigit(buf[k])) {
+                        *why = "a \\u escape without four hex digits";
+                        return 0;
+                    }
+                }
+                j += 6;
+                continue;
+            default:
+                *why = "an escape that JSON does not define";
+                return 0;
+            }
+            break;
+        }
+        j++;
+    }
+    *why = "an unterminated JSON string";
+    return 0;
+}
+
+gboolean
+tume_json_precheck(const guint8 *buf, gsize len, guint *depth_out, const char **why)
+{
+    obj_frame_t objs[TUME_JSON_MAX_DEPTH];
+    guint8 open[TUME_JSON_MAX_DEPTH];
+    guint depth = 0, max_depth = 0, values = 0;
+    guint64 dup_work = 0;
+    const char *reason = NULL;
+    gsize i = 0;
+
+    memset(objs, 0, sizeof objs);
+    while (i < len && reason == NULL) {
+        guint8 c = buf[i];
+        if (is_json_ws(c) || c == ':' || c == ',') {
+            i++;
+        } else if (c == '[' || c == '{') {
+            if (depth == TUME_JSON_MAX_DEPTH) {
+                reason = "JSON nested deeper than " G_STRINGIFY(TUME_JSON_MAX_DEPTH) " levels";
+                break;
+            }
+            open[depth] = c;
+            depth++;
+            max_depth = MAX(max_depth, depth);
+            values++;
+            i++;
+        } else if (c == ']' || c == '}') {
+            /* a closer that does not match is json-glib's error, where it stops */
+            if (depth > 0) {
+                depth--;
+                if (open[depth] == '{')
+                    obj_frame_reset(&objs[depth]);
+            }
+            i++;
+        } else if (c == '"') {
+            gboolean escaped;
+            gsize n = strict_string(buf, len, i, &escaped, &reason);
+            if (n == 0)
+                break;
+            gsize key_off = i + 1, key_len = n - 2;
+            i += n;
+            values++;
+            gsize k = i;
+            while (k < len && is_json_ws(buf[k]))
+                k++;
+            if (k < len && buf[k] == ':' && depth > 0 && open[depth - 1] == '{') {
+                /* a member name: bound json-glib's scans for repeated names */
+                obj_frame_t *f = &objs[depth - 1];
+                if (escaped || obj_frame_seen(f, buf + key_off, key_len))
+                    dup_work += f->members;
+                f->members++;
+                if (dup_work > TUME_JSON_MAX_DUP_WORK)
+                    reason = "JSON object names repeated so often that parsing would take quadratic time";
+            }
+        } else if (c == '-' || g_ascii_isdigit(c)) {
+            while (i < len && (g_ascii_isdigit(buf[i]) || buf[i] == '-' || buf[i] == '+'
+                               || buf[i] == '.' || buf[i] == 'e' || buf[i] == 'E'))
+                i++;
+            values++;
+        } else if (strchr("truefalsn", c) != NULL && c != '\0') {
+            /* true, false, null (anything else spelled with these letters is json-glib's error) */
+            while (i < len && buf[i] != '\0' && strchr("truefalsn", buf[i]) != NULL)
+                i++;
+            values++;
+        } else if (c == '/') {
+            reason = "a comment, which strict JSON does not allow";
+        } else if (c == '\'') {
+            reason = "a single-quoted string, which strict JSON does not allow";
+        } else {
+            reason = "a character that is not JSON";
+        }
+        if (reason == NULL && values > TUME_JSON_MAX_VALUES)
+            reason = "more than " G_STRINGIFY(TUME_JSON_MAX_VALUES) " JSON values";
+    }
+    for (guint d = 0; d < TUME_JSON_MAX_DEPTH; d++)
+        obj_frame_reset(&objs[d]);
+    if (depth_out != NULL)
+        *depth_out = max_depth;
+    if (why != NULL)
+        *why = reason;
+    return reason == NULL;
 }
 
 static gchar *
@@ -110,12 +290,18 @@ tume_json_inspect(const guint8 *buf, gsize len, tume_json_info_t *info)
                                       len, TUME_JSON_MAX_BYTES);
         return FALSE;
     }
-    if (tume_json_depth(buf, len, TUME_JSON_MAX_DEPTH) < 0) {
-        info->error = g_strdup_printf("JSON nested deeper than %d levels", TUME_JSON_MAX_DEPTH);
-        return FALSE;
-    }
     if (!g_utf8_validate((const gchar *)buf, (gssize)len, NULL)) {
         info->error = g_strdup("JSON body is not valid UTF-8");
+        return FALSE;
+    }
+    /* RFC 8259 lets a parser ignore a leading byte order mark */
+    if (len >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF) {
+        buf += 3;
+        len -= 3;
+    }
+    const char *why = NULL;
+    if (!tume_json_precheck(buf, len, NULL, &why)) {
+        info->error = g_strdup_printf("JSON body not handed to the parser: %s", why);
         return FALSE;
     }
     parser = json_parser_new();

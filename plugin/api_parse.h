@@ -13,8 +13,17 @@
 
 /* Largest body handed to json-glib. */
 #define TUME_JSON_MAX_BYTES (4 * 1024 * 1024)
-/* Deepest nesting handed to json-glib (json-glib 1.6 crashes on ~100000). */
+/* Deepest nesting handed to json-glib (json-glib 1.6 overflows the stack
+ * at about 80000). */
 #define TUME_JSON_MAX_DEPTH 64
+/* Most values (scalars, arrays, objects) handed to json-glib: bounds the
+ * memory of its tree. */
+#define TUME_JSON_MAX_VALUES 100000
+/* json-glib stores an object's members in a list and scans it for every
+ * repeated name; the pre-check adds the member count of the object for each
+ * key that may repeat one (same spelling, or written with escapes) and
+ * refuses the body past this many steps. */
+#define TUME_JSON_MAX_DUP_WORK (1u << 20)
 /* Most top-level keys kept. */
 #define TUME_JSON_MAX_KEYS 64
 
@@ -40,9 +49,19 @@ typedef struct {
     guint32    sensitive;      /* TUME_SENS_* found in the body */
 } tume_json_info_t;
 
-/* Deepest [ / { nesting of a JSON text (strings skipped), or -1 as soon as
- * it exceeds limit.  Reads every byte once. */
-gint tume_json_depth(const guint8 *buf, gsize len, gint limit);
+/* The guard in front of json-glib, in one linear pass.  It accepts only
+ * text that is lexically strict RFC 8259 JSON: outside double-quoted strings
+ * only white space, structural characters, numbers and the letters of
+ * true/false/null; inside strings no control characters and only the
+ * escapes RFC 8259 defines.  json-glib also reads comments and
+ * single-quoted strings; on strict text any such lexer splits the text into
+ * the same tokens, so the guard's bracket count is exactly json-glib's
+ * nesting.  Refused (FALSE, *why a static English reason): non-strict text,
+ * nesting deeper than TUME_JSON_MAX_DEPTH, more than TUME_JSON_MAX_VALUES
+ * values, repeated keys costing more than TUME_JSON_MAX_DUP_WORK.  Grammar
+ * errors (a missing comma, say) are left to json-glib.  *depth (if not
+ * NULL) receives the deepest nesting seen. */
+gboolean tume_json_precheck(const guint8 *buf, gsize len, guint *depth, const char **why);
 
 /* Inspects a JSON body.  Always fills info (free with tume_json_info_clear);
  * returns info->parsed. */

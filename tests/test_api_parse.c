@@ -6,15 +6,135 @@
 
 #define S(s) ((const guint8 *)(s)), strlen(s)
 
-static void
-test_depth(void)
+static guint
+depth_of(const char *s)
 {
-    g_assert_cmpint(tume_json_depth(S("{}"), 10), ==, 1);
-    g_assert_cmpint(tume_json_depth(S("{\"a\":[1,{\"b\":[]}]}"), 10), ==, 4);
-    g_assert_cmpint(tume_json_depth(S("{\"a\":\"[[[[[\\\"[[[\"}"), 10), ==, 1);   /* brackets in strings */
-    g_assert_cmpint(tume_json_depth(S("[[[]]]"), 2), ==, -1);
-    g_assert_cmpint(tume_json_depth(S("]]]}}"), 2), ==, 0);
-    g_assert_cmpint(tume_json_depth(NULL, 0, 2), ==, 0);
+    guint d = 0;
+    const char *why = NULL;
+    g_assert_true(tume_json_precheck((const guint8 *)s, strlen(s), &d, &why));
+    g_assert_null(why);
+    return d;
+}
+
+static const char *
+refusal(const guint8 *buf, gsize len)
+{
+    const char *why = NULL;
+    g_assert_false(tume_json_precheck(buf, len, NULL, &why));
+    g_assert_nonnull(why);
+    return why;
+}
+
+static void
+test_precheck_depth(void)
+{
+    g_assert_cmpuint(depth_of("{}"), ==, 1);
+    g_assert_cmpuint(depth_of("{\"a\":[1,{\"b\":[]}]}"), ==, 4);
+    g_assert_cmpuint(depth_of("{\"a\":\"[[[[[\\\"[[[\"}"), ==, 1);   /* brackets in strings */
+    g_assert_cmpuint(depth_of("{\"a\":\"'/* // \\\\\"}"), ==, 1);     /* quote, comment marks in a string */
+    g_assert_cmpuint(depth_of("]]]}}"), ==, 0);                       /* json-glib's error, not ours */
+    g_assert_cmpuint(depth_of(" [ true, false, null, -1.5e+3, \"\\u00e9\" ] "), ==, 1);
+    g_assert_cmpuint(depth_of(""), ==, 0);
+
+    gchar *deep = g_strnfill(TUME_JSON_MAX_DEPTH, '[');
+    g_assert_cmpuint(depth_of(deep), ==, TUME_JSON_MAX_DEPTH);
+    g_free(deep);
+    deep = g_strnfill(TUME_JSON_MAX_DEPTH + 1, '{');
+    g_assert_nonnull(strstr(refusal((const guint8 *)deep, strlen(deep)), "deeper than 64"));
+    g_free(deep);
+}
+
+/* Issue 7 defect 1: text that json-glib reads but a strings-only depth
+ * count misreads must not reach json-glib with deep nesting. */
+static void
+test_precheck_not_strict(void)
+{
+    static const char *const prefixes[] = {
+        "/* \" */ ", "// \"\n", "['\"', ", "# \"\n", "[\"\\'\", ", "[\"a\x01\", ", "[\"\\x41\", ",
+        "[\"\\u12G4\", ", "[\"unterminated",
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(prefixes); i++) {
+        GString *s = g_string_new(prefixes[i]);
+        for (guint k = 0; k < 100000; k++)
+            g_string_append_c(s, '[');
+        refusal((const guint8 *)s->str, s->len);
+        tume_json_info_t info;
+        g_assert_false(tume_json_inspect((const guint8 *)s->str, s->len, &info));
+        g_assert_nonnull(strstr(info.error, "not handed to the parser"));
+        tume_json_info_clear(&info);
+        g_string_free(s, TRUE);
+    }
+    g_assert_nonnull(strstr(refusal((const guint8 *)"{/**/}", 6), "comment"));
+    g_assert_nonnull(strstr(refusal((const guint8 *)"['a']", 5), "single-quoted"));
+}
+
+/* Issue 7 defect 2: N names then M repeats cost json-glib O(N*M). */
+static void
+test_precheck_repeated_keys(void)
+{
+    GString *s = g_string_new("{");
+    for (guint k = 0; k < 2000; k++)
+        g_string_append_printf(s, "\"k%u\":0,", k);
+    for (guint k = 0; k < 2000; k++)
+        g_string_append(s, "\"k0\":1,");
+    g_string_append(s, "\"end\":0}");
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_nonnull(strstr(refusal((const guint8 *)s->str, s->len), "repeated"));
+    tume_json_info_t info;
+    g_assert_false(tume_json_inspect((const guint8 *)s->str, s->len, &info));
+    tume_json_info_clear(&info);
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 2 * G_USEC_PER_SEC);
+    g_string_free(s, TRUE);
+
+    /* the same name spelled with escapes counts as a repeat */
+    s = g_string_new("{");
+    for (guint k = 0; k < 2000; k++)
+        g_string_append_printf(s, "\"k%u\":0,", k);
+    for (guint k = 0; k < 2000; k++)
+        g_string_append(s, "\"\\u006b0\":1,");
+    g_string_append(s, "\"end\":0}");
+    refusal((const guint8 *)s->str, s->len);
+    g_string_free(s, TRUE);
+
+    /* many distinct names, and a few repeats, are fine */
+    s = g_string_new("{");
+    for (guint k = 0; k < 20000; k++)
+        g_string_append_printf(s, "\"k%u\":0,", k);
+    g_string_append(s, "\"k1\":1,\"k2\":2,\"k1\":3}");
+    g_assert_true(tume_json_precheck((const guint8 *)s->str, s->len, NULL, NULL));
+    g_assert_true(tume_json_inspect((const guint8 *)s->str, s->len, &info));
+    tume_json_info_clear(&info);
+    g_string_free(s, TRUE);
+
+    /* the same names in different objects are no repeats */
+    s = g_string_new("{\"contacts\":[");
+    for (guint k = 0; k < 5000; k++)
+        g_string_append_printf(s, "%s{\"name\":\"n%u\",\"phones\":[\"+1%u\"]}", k ? "," : "", k, k);
+    g_string_append(s, "]}");
+    g_assert_true(tume_json_inspect((const guint8 *)s->str, s->len, &info));
+    g_assert_cmpint(info.contacts, ==, 5000);
+    tume_json_info_clear(&info);
+    g_string_free(s, TRUE);
+}
+
+static void
+test_precheck_values(void)
+{
+    GString *s = g_string_new("[");
+    for (guint k = 0; k <= TUME_JSON_MAX_VALUES; k++)
+        g_string_append(s, "0,");
+    g_string_append(s, "0]");
+    g_assert_nonnull(strstr(refusal((const guint8 *)s->str, s->len), "JSON values"));
+    g_string_free(s, TRUE);
+}
+
+static void
+test_bom(void)
+{
+    tume_json_info_t info;
+    g_assert_true(tume_json_inspect(S("\xEF\xBB\xBF{\"msisdn\":\"+1\"}"), &info));
+    g_assert_cmpstr(info.msisdn, ==, "+1");
+    tume_json_info_clear(&info);
 }
 
 static void
@@ -207,7 +327,11 @@ int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/api/json/depth", test_depth);
+    g_test_add_func("/api/precheck/depth", test_precheck_depth);
+    g_test_add_func("/api/precheck/not-strict", test_precheck_not_strict);
+    g_test_add_func("/api/precheck/repeated-keys", test_precheck_repeated_keys);
+    g_test_add_func("/api/precheck/values", test_precheck_values);
+    g_test_add_func("/api/json/bom", test_bom);
     g_test_add_func("/api/json/deep-nesting", test_deep_nesting_refused);
     g_test_add_func("/api/json/config", test_config_reply);
     g_test_add_func("/api/json/requests", test_requests);
