@@ -149,14 +149,14 @@ strict_string(const guint8 *buf, gsize len, gsize i, gboolean *escaped, const ch
                     break;
                 for (gsize k = j + 2; k < j + 6; k++) {
                     if (!g_ascii_isxdigit(buf[k])) {
-                        *why = "a \\u escape without four hex digits";
+                        *why = "a JSON \\u escape without four hex digits";
                         return 0;
                     }
                 }
                 j += 6;
                 continue;
             default:
-                *why = "an escape that JSON does not define";
+                *why = "a string escape that JSON does not define";
                 return 0;
             }
             break;
@@ -231,11 +231,11 @@ tume_json_precheck(const guint8 *buf, gsize len, guint *depth_out, const char **
                 i++;
             values++;
         } else if (c == '/') {
-            reason = "a comment, which strict JSON does not allow";
+            reason = "JSON with a comment, which strict JSON does not allow";
         } else if (c == '\'') {
-            reason = "a single-quoted string, which strict JSON does not allow";
+            reason = "JSON with a single-quoted string, which strict JSON does not allow";
         } else {
-            reason = "a character that is not JSON";
+            reason = "a character that JSON does not allow outside strings";
         }
         if (reason == NULL && values > TUME_JSON_MAX_VALUES)
             reason = "more than " G_STRINGIFY(TUME_JSON_MAX_VALUES) " JSON values";
@@ -301,7 +301,7 @@ tume_json_inspect(const guint8 *buf, gsize len, tume_json_info_t *info)
     }
     const char *why = NULL;
     if (!tume_json_precheck(buf, len, NULL, &why)) {
-        info->error = g_strdup_printf("JSON body not handed to the parser: %s", why);
+        info->error = g_strdup(why);      /* not handed to json-glib */
         return FALSE;
     }
     parser = json_parser_new();

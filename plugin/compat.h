@@ -7,6 +7,7 @@
 #define TUME_COMPAT_H
 
 #include <ws_version.h>
+#include <epan/packet.h>
 #include <epan/proto.h>
 #include <epan/ftypes/ftypes.h>
 
@@ -33,6 +34,15 @@ tume_fvalue_string(field_info *fi)
 #else
     return fvalue_get_string(&fi->value);
 #endif
+}
+
+/* A "tls" heuristic that takes the session for good sets its application
+ * handle through the data pointer: the handle's address in 4.0. */
+static inline void
+tume_tls_set_app_handle(void *data, dissector_handle_t handle)
+{
+    if (data != NULL)
+        *(dissector_handle_t *)data = handle;
 }
 
 #endif /* TUME_COMPAT_H */

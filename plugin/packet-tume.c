@@ -34,10 +34,6 @@ static dissector_handle_t tume_post_handle;
 static int proto_tls_id = -1;
 static int hf_tcp_len_id = -1;
 
-/* Per-packet keys for p_add_proto_data(proto_tume, ...) */
-#define TUME_PKT_KEY_FILE   0   /* wmem_file_scope(): tume_pkt_t */
-#define TUME_PKT_KEY_TREE   1   /* pinfo->pool: this packet's tume subtree */
-
 
 /* ---- preferences ---- */
 
@@ -121,6 +117,12 @@ tume_flow_set_decrypted(tume_flow_t *flow, packet_info *pinfo)
         flow->decrypted = TRUE;
 }
 
+tume_flow_kind_t
+tume_flow_kind(const tume_flow_t *flow)
+{
+    return flow->kind != TUME_FLOW_UNKNOWN ? flow->kind : flow->host_kind;
+}
+
 gboolean
 tume_flow_is_tume(const tume_flow_t *flow, const packet_info *pinfo)
 {
@@ -154,7 +156,7 @@ tume_packet_tree(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_
         return tt;
 
     /* the decrypted payload says what the flow is; else the host lists */
-    tume_flow_kind_t kind = flow->kind != TUME_FLOW_UNKNOWN ? flow->kind : flow->host_kind;
+    tume_flow_kind_t kind = tume_flow_kind(flow);
     proto_item *ti = proto_tree_add_item(tree, proto_tume, tvb, 0, -1, ENC_NA);
     tt = proto_item_add_subtree(ti, ett_tume);
     proto_item *it = proto_tree_add_string(tt, hf_tume_flow, tvb, 0, 0, flow_kind_name(kind));

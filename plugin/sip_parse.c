@@ -22,17 +22,28 @@ ascii_prefix_ci(const guint8 *buf, gsize len, const char *lit, gsize lit_len)
     return TRUE;
 }
 
-/* Returns the index of the first CR of a CRLF in buf[from..len), or -1. */
-static gssize
-find_crlf(const guint8 *buf, gsize from, gsize len)
+/* The line starting at from: *eol receives where its end-of-line starts,
+ * *next where the next line starts.  A line ends with CRLF, LF or CR (as
+ * Wireshark's tvb_find_line_end() reads SIP); a CR as the last available
+ * byte may be half a CRLF and ends nothing yet.  FALSE if no line end. */
+static gboolean
+next_line(const guint8 *buf, gsize from, gsize len, gsize *eol, gsize *next)
 {
-    if (len < 2)
-        return -1;
-    for (gsize i = from; i + 1 < len; i++) {
-        if (buf[i] == '\r' && buf[i + 1] == '\n')
-            return (gssize)i;
+    for (gsize i = from; i < len; i++) {
+        if (buf[i] == '\n') {
+            *eol = i;
+            *next = i + 1;
+            return TRUE;
+        }
+        if (buf[i] == '\r') {
+            if (i + 1 >= len)
+                return FALSE;
+            *eol = i;
+            *next = buf[i + 1] == '\n' ? i + 2 : i + 1;
+            return TRUE;
+        }
     }
-    return -1;
+    return FALSE;
 }
 
 static gboolean
@@ -65,6 +76,8 @@ classify_status(const guint8 *buf, gsize len)
     if (buf[i] != ' ')
         return TUME_SIP_START_NO;
     for (i++; i < len; i++) {
+        if (buf[i] == '\n')
+            return TUME_SIP_START_STATUS;        /* a bare LF, as SIP reads lines */
         if (buf[i] == '\r') {
             if (i + 1 >= len)
                 return TUME_SIP_START_PREFIX;
@@ -125,6 +138,8 @@ classify_request(const guint8 *buf, gsize len)
     gsize vl = sizeof SP_SIP_VERSION - 1;
     if (memcmp(buf + i, SP_SIP_VERSION, MIN(rest, vl)) != 0)
         return TUME_SIP_START_NO;
+    if (rest > vl && buf[i + vl] == '\n')
+        return TUME_SIP_START_REQUEST;           /* a bare LF, as SIP reads lines */
     if (rest < vl + 2) {
         if (rest > vl && buf[i + vl] != '\r')
             return TUME_SIP_START_NO;
@@ -184,25 +199,6 @@ trim_span(const guint8 *buf, tume_span_t *s)
         s->len--;
 }
 
-/* Parses a decimal Content-Length value; FALSE if not all digits or too big. */
-static gboolean
-parse_length(const guint8 *buf, tume_span_t s, guint32 *out)
-{
-    guint64 v = 0;
-    if (s.len == 0 || s.len > 10)
-        return FALSE;
-    for (gsize i = 0; i < s.len; i++) {
-        guint8 c = buf[s.off + i];
-        if (!g_ascii_isdigit(c))
-            return FALSE;
-        v = v * 10 + (guint64)(c - '0');
-    }
-    if (v > G_MAXUINT32)
-        return FALSE;
-    *out = (guint32)v;
-    return TRUE;
-}
-
 static gboolean
 parse_start_line(const guint8 *buf, gsize line_len, tume_sip_msg_t *msg)
 {
@@ -240,24 +236,26 @@ parse_start_line(const guint8 *buf, gsize line_len, tume_sip_msg_t *msg)
 gboolean
 tume_sip_parse_message(const guint8 *buf, gsize len, tume_sip_msg_t *msg)
 {
+    gsize eol, pos;
+
     memset(msg, 0, sizeof *msg);
     if (buf == NULL)
         return FALSE;
     len = MIN(len, (gsize)TUME_SIP_HEADER_MAX);
 
-    gssize eol = find_crlf(buf, 0, len);
-    if (eol <= 0 || !parse_start_line(buf, (gsize)eol, msg))
+    if (!next_line(buf, 0, len, &eol, &pos) || eol == 0 || !parse_start_line(buf, eol, msg))
         return FALSE;
 
     tume_span_t *cur = NULL;               /* value being continued by folded lines */
-    gsize pos = (gsize)eol + 2;
     while (pos < len) {
-        gssize e = find_crlf(buf, pos, len);
-        if (e < 0)
-            return FALSE;                  /* header block not terminated */
-        gsize line_end = (gsize)e;
-        if (line_end == pos) {             /* empty line: end of headers */
-            msg->header_len = pos + 2;
+        gsize line_end, next;
+        gboolean complete = next_line(buf, pos, len, &line_end, &next);
+        if (!complete) {
+            line_end = len;                /* the last, unterminated line */
+            next = len;
+        }
+        if (complete && line_end == pos) { /* empty line: end of headers */
+            msg->header_len = next;
             return TRUE;
         }
         if (buf[pos] == ' ' || buf[pos] == '\t') {
@@ -266,7 +264,7 @@ tume_sip_parse_message(const guint8 *buf, gsize len, tume_sip_msg_t *msg)
                 cur->len = line_end - cur->off;
                 trim_span(buf, cur);
             }
-            pos = line_end + 2;
+            pos = next;
             continue;
         }
         cur = NULL;
@@ -286,12 +284,6 @@ tume_sip_parse_message(const guint8 *buf, gsize len, tume_sip_msg_t *msg)
                 cur = &msg->to;
             else if (span_eq_ci(buf, name, "user-agent"))
                 cur = &msg->user_agent;
-            else if ((span_eq_ci(buf, name, "content-length") || span_eq_ci(buf, name, "l"))
-                     && !msg->has_content_length) {
-                msg->has_content_length = TRUE;
-                if (!parse_length(buf, value, &msg->content_length))
-                    return FALSE;
-            }
             if (cur != NULL) {
                 if (cur->len == 0 && cur->off == 0)
                     *cur = value;          /* first occurrence wins */
@@ -299,16 +291,63 @@ tume_sip_parse_message(const guint8 *buf, gsize len, tume_sip_msg_t *msg)
                     cur = NULL;
             }
         }
-        pos = line_end + 2;
+        pos = next;
     }
-    return FALSE;
+    return TRUE;                           /* start line, headers not terminated */
 }
+
+/* ---- framing ---- */
+
+static gboolean
+line_has_prefix_ci(const guint8 *buf, gsize pos, gsize line_end, const char *lit)
+{
+    gsize n = strlen(lit);
+    return line_end - pos >= n && g_ascii_strncasecmp((const char *)buf + pos, lit, n) == 0;
+}
+
+/* The header name as dissect_sip_common() takes it: everything before the
+ * first colon, compared case-insensitively, nothing trimmed. */
+static gboolean
+line_name_is(const guint8 *buf, gsize pos, gsize line_end, const char *name)
+{
+    gsize n = strlen(name);
+    return line_end - pos > n && buf[pos + n] == ':'
+           && g_ascii_strncasecmp((const char *)buf + pos, name, n) == 0;
+}
+
+/* "Content-Length:" / "l:", optional SP/HTAB, 1..6 digits, line end: the
+ * one form that req_resp_hdrs_do_reassembly() (g_strstrip + ws_strtoi32)
+ * and dissect_sip_common() (ws_strtou32 of the value up to the line end)
+ * read alike.  FALSE for anything else. */
+static gboolean
+strict_content_length(const guint8 *buf, gsize pos, gsize line_end, guint32 *value)
+{
+    gsize i = pos;
+    if (line_name_is(buf, pos, line_end, "content-length"))
+        i += 15;
+    else if (line_name_is(buf, pos, line_end, "l"))
+        i += 2;
+    else
+        return FALSE;
+    while (i < line_end && (buf[i] == ' ' || buf[i] == '\t'))
+        i++;
+    if (i == line_end || line_end - i > 6)
+        return FALSE;
+    guint32 v = 0;
+    for (; i < line_end; i++) {
+        if (!g_ascii_isdigit(buf[i]))
+            return FALSE;
+        v = v * 10 + (guint32)(buf[i] - '0');
+    }
+    *value = v;
+    return TRUE;
+}
+
+#define DEFER(reason) do { if (why) *why = (reason); return TUME_SIP_FRAME_DEFER; } while (0)
 
 tume_sip_frame_t
 tume_sip_frame(const guint8 *buf, gsize len, gsize *pdu_len, const char **why)
 {
-    tume_sip_msg_t msg;
-
     *pdu_len = 0;
     if (why)
         *why = NULL;
@@ -344,33 +383,62 @@ tume_sip_frame(const guint8 *buf, gsize len, gsize *pdu_len, const char **why)
         return TUME_SIP_FRAME_NOT_SIP;
     }
 
+    /* Walk the header block line by line, CRLF only. */
     gsize scan = MIN(len, (gsize)TUME_SIP_HEADER_MAX);
-    gboolean terminated = FALSE;
-    for (gsize i = 0; i + 3 < scan; i++) {
-        if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' && buf[i + 3] == '\n') {
-            terminated = TRUE;
+    gsize pos = 0, header_len = 0;
+    guint cl_lines = 0;
+    guint32 cl = 0;
+    gboolean cl_strict = FALSE, after_cl = FALSE;
+    while (header_len == 0) {
+        gsize e = pos;
+        while (e < scan && buf[e] != '\r' && buf[e] != '\n')
+            e++;
+        if (e >= scan) {
+            if (scan >= TUME_SIP_HEADER_MAX)
+                DEFER("SIP header block longer than 64 KiB");
+            return TUME_SIP_FRAME_NEED_MORE;
+        }
+        if (buf[e] == '\n')
+            DEFER("a SIP line ending in a bare LF");
+        if (e + 1 >= scan) {
+            if (scan >= TUME_SIP_HEADER_MAX)
+                DEFER("SIP header block longer than 64 KiB");
+            return TUME_SIP_FRAME_NEED_MORE;     /* CR last: maybe half a CRLF */
+        }
+        if (buf[e + 1] != '\n')
+            DEFER("a SIP line ending in a bare CR");
+        if (e == pos) {
+            header_len = e + 2;                  /* the empty line */
             break;
         }
-    }
-    if (!terminated) {
-        if (len >= TUME_SIP_HEADER_MAX) {
-            if (why)
-                *why = "SIP header block longer than 64 KiB";
-            return TUME_SIP_FRAME_BAD;
+        if (pos > 0) {                           /* a header line */
+            gboolean folded = buf[pos] == ' ' || buf[pos] == '\t';
+            if (folded && after_cl)
+                DEFER("a folded Content-Length header");
+            after_cl = FALSE;
+            if (!folded) {
+                if (line_has_prefix_ci(buf, pos, e, "transfer-encoding:"))
+                    DEFER("a Transfer-Encoding header in SIP");
+                if (line_has_prefix_ci(buf, pos, e, "content-length:")
+                    || line_name_is(buf, pos, e, "content-length") || line_name_is(buf, pos, e, "l")) {
+                    cl_lines++;
+                    cl_strict = strict_content_length(buf, pos, e, &cl);
+                    after_cl = TRUE;
+                }
+            }
         }
-        return TUME_SIP_FRAME_NEED_MORE;
+        pos = e + 2;
     }
-    if (!tume_sip_parse_message(buf, scan, &msg)) {
-        if (why)
-            *why = "unparsable SIP header block or Content-Length";
-        return TUME_SIP_FRAME_BAD;
-    }
-    if (msg.content_length > TUME_SIP_BODY_MAX) {
-        if (why)
-            *why = "Content-Length larger than 16 MiB";
-        return TUME_SIP_FRAME_BAD;
-    }
-    gsize total = msg.header_len + msg.content_length;
+    if (cl_lines == 0)
+        DEFER("a SIP message without Content-Length");
+    if (cl_lines > 1)
+        DEFER("several Content-Length headers");
+    if (!cl_strict || cl > TUME_SIP_BODY_MAX)
+        DEFER("a Content-Length that is not plain digits below 128 KiB");
+    /* a folded line right after Content-Length was caught above; one after
+     * the last header cannot exist (the empty line ended the block) */
+
+    gsize total = header_len + cl;
     if (len < total) {
         *pdu_len = total - len;
         return TUME_SIP_FRAME_NEED_MORE;
@@ -378,6 +446,8 @@ tume_sip_frame(const guint8 *buf, gsize len, gsize *pdu_len, const char **why)
     *pdu_len = total;
     return TUME_SIP_FRAME_MESSAGE;
 }
+
+#undef DEFER
 
 gboolean
 tume_sip_uri_host(const guint8 *buf, gsize len, tume_span_t *host)

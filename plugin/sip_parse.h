@@ -16,8 +16,9 @@
 #define TUME_SIP_START_LINE_MAX 1024
 /* Longest header block (start line + headers + CRLFCRLF) we frame. */
 #define TUME_SIP_HEADER_MAX     (64 * 1024)
-/* Largest Content-Length we accept as sane. */
-#define TUME_SIP_BODY_MAX       (16 * 1024 * 1024)
+/* Largest Content-Length we frame ourselves: from 128 KiB on, Wireshark's
+ * req_resp_hdrs_do_reassembly() has special cases (MS-RPCH). */
+#define TUME_SIP_BODY_MAX       (128 * 1024 - 1)
 
 typedef enum {
     TUME_SIP_START_NO = 0,     /* not SIP: reject in the heuristic */
@@ -36,12 +37,22 @@ typedef enum {
     TUME_SIP_FRAME_PING,           /* CRLFCRLF, *pdu_len = 4 */
     TUME_SIP_FRAME_PONG,           /* CRLF, *pdu_len = 2 */
     TUME_SIP_FRAME_NEED_MORE,      /* *pdu_len = bytes still missing, 0 if unknown */
-    TUME_SIP_FRAME_NOT_SIP,        /* does not start with a SIP start line */
-    TUME_SIP_FRAME_BAD             /* SIP, but cannot be framed (see *why) */
+    TUME_SIP_FRAME_NOT_SIP,        /* does not start with a SIP start line or keep-alive */
+    TUME_SIP_FRAME_DEFER           /* SIP, but only Wireshark's SIP knows where it ends (*why) */
 } tume_sip_frame_t;
 
 /* Find the extent of the PDU at the start of buf (len bytes available).
- * On BAD, *why (if not NULL) receives a static English reason. */
+ *
+ * MESSAGE is returned only where this framing provably agrees with
+ * Wireshark's "sip.tcp" (req_resp_hdrs_do_reassembly() for what it asks
+ * TCP/TLS to reassemble, dissect_sip_common() for where the message ends):
+ * CRLF line ends only, a header block within TUME_SIP_HEADER_MAX, exactly
+ * one Content-Length header (or "l") of plain digits up to
+ * TUME_SIP_BODY_MAX, not followed by a folded line, and no
+ * Transfer-Encoding.  Anything else that starts like SIP is DEFER: the
+ * caller hands the rest of the stream to sip.tcp and lets it frame (and
+ * reassemble) exactly as it would without the plugin.  *why (if not NULL)
+ * receives a static English reason for DEFER. */
 tume_sip_frame_t tume_sip_frame(const guint8 *buf, gsize len, gsize *pdu_len,
                                 const char **why);
 
@@ -61,14 +72,13 @@ typedef struct {
     tume_span_t from;          /* From / f (whole value) */
     tume_span_t to;            /* To / t (whole value) */
     tume_span_t user_agent;    /* User-Agent */
-    gboolean    has_content_length;
-    guint32     content_length;
-    gsize       header_len;    /* start line + headers + final CRLFCRLF */
+    gsize       header_len;    /* start line + headers + empty line; 0: not terminated */
 } tume_sip_msg_t;
 
-/* Parse the start line and the headers TU Me cares about.  buf holds at least
- * the complete header block (as framed by tume_sip_frame).  Returns FALSE if
- * the start line is not SIP or the header block is not terminated. */
+/* Parse the start line and the headers TU Me cares about, up to the end of
+ * the header block or of buf.  Lines may end in CRLF, LF or CR (as
+ * Wireshark's SIP reads them).  Returns FALSE if the start line is not SIP;
+ * msg->header_len is 0 when the header block is not terminated within buf. */
 gboolean tume_sip_parse_message(const guint8 *buf, gsize len, tume_sip_msg_t *msg);
 
 /* From a SIP URI or name-addr ("Bob" <sip:bob@host:5061;transport=tls>,

@@ -56,7 +56,8 @@ static expert_field ei_tume_sensitive = EI_INIT;
 static int proto_http_id = -1;
 static int hf_http_method = -1, hf_http_uri = -1, hf_http_code = -1, hf_http_host = -1,
            hf_http_auth = -1, hf_http_ctype = -1, hf_http_file_data = -1,
-           hf_http_req_num = -1, hf_http_res_num = -1;
+           hf_http_req_num = -1, hf_http_res_num = -1, hf_http_req_version = -1,
+           hf_http_res_version = -1;
 
 /* ---- the message table: the user's rows (UAT) first, then the built-ins ---- */
 
@@ -140,7 +141,7 @@ api_rules_rebuild(void)
 
 typedef struct {
     gboolean    request, response;
-    const char *method, *uri, *host, *auth, *ctype;
+    const char *method, *uri, *host, *auth, *ctype, *version;
     guint       code;
     guint32     number;
     field_info *body;
@@ -169,6 +170,8 @@ collect_http_fields(proto_node *node, http_msg_t *m, guint depth)
                 m->auth = tume_fvalue_string(fi);
             } else if (id == hf_http_ctype) {
                 m->ctype = tume_fvalue_string(fi);
+            } else if (id == hf_http_req_version || id == hf_http_res_version) {
+                m->version = tume_fvalue_string(fi);
             } else if (id == hf_http_req_num || id == hf_http_res_num) {
                 m->number = tume_fvalue_uint(fi);
             } else if (id == hf_http_file_data && m->body == NULL) {
@@ -198,16 +201,13 @@ fs_strdup(const char *s)
  * oldest unanswered request is the one, pipelined or not.  Wireshark 4.0's
  * HTTP numbers its messages per frame, so its number is used only to check a
  * frame that holds one message (a request the plugin did not see, e.g. before
- * the flow was known, would otherwise shift the queue). 1xx replies are
- * interim and answer nothing yet. */
+ * the flow was known, would otherwise shift the queue).  Interim 1xx
+ * replies never get here. */
 static const tume_api_msg_t *
 answered_request(tume_flow_t *flow, const http_msg_t *h, gboolean single)
 {
     const tume_api_msg_t *req = NULL;
 
-    if (h->code >= 100 && h->code <= 199)
-        return wmem_list_count(flow->api_pending) > 0
-               ? (const tume_api_msg_t *)wmem_list_frame_data(wmem_list_head(flow->api_pending)) : NULL;
     if (single && h->number != 0)
         req = (const tume_api_msg_t *)wmem_map_lookup(flow->api_requests, GUINT_TO_POINTER(h->number));
     if (req != NULL) {
@@ -266,8 +266,11 @@ classify_message(packet_info *pinfo, tume_flow_t *flow, const http_msg_t *h, gbo
         msg->method = fs_strdup(h->method);
         msg->path = fs_strdup(path);
         msg->sensitive |= tume_authorization_sensitive(h->auth);
-        msg->type = tume_api_classify((const tume_api_rule_t *)(void *)api_rules->data, api_rules->len, FALSE,
-                                      h->method, path, js.keys, &by_content);
+        /* file-scope copies: the table's strings belong to the UAT, which
+         * the user may edit (and free) before the redissection */
+        msg->type = fs_strdup(tume_api_classify((const tume_api_rule_t *)(void *)api_rules->data,
+                                                api_rules->len, FALSE, h->method, path, js.keys,
+                                                &by_content));
         g_free(path);
         if (msg->type == NULL)
             msg->type = "unknown";
@@ -285,8 +288,8 @@ classify_message(packet_info *pinfo, tume_flow_t *flow, const http_msg_t *h, gbo
         if (msg->type == NULL && req != NULL && strcmp(req->type, "unknown") != 0)
             msg->type = wmem_strdup_printf(wmem_file_scope(), "%s_reply", req->type);
         if (msg->type == NULL)
-            msg->type = tume_api_classify((const tume_api_rule_t *)(void *)api_rules->data, api_rules->len, TRUE,
-                                          NULL, NULL, js.keys, &by_content);
+            msg->type = fs_strdup(tume_api_classify((const tume_api_rule_t *)(void *)api_rules->data,
+                                                    api_rules->len, TRUE, NULL, NULL, js.keys, &by_content));
         if (msg->type == NULL)
             msg->type = "unknown";
     }
@@ -318,6 +321,13 @@ tume_api_first_pass(packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, tum
         memset(&h, 0, sizeof h);
         collect_http_fields(n, &h, 0);
         if (!h.request && !h.response)
+            continue;
+        /* SIP read by HTTP (the SIP heuristic switched off): not the API */
+        if (h.version != NULL && !g_str_has_prefix(h.version, "HTTP/"))
+            continue;
+        /* an interim reply (100 Continue, 102, 103) answers nothing yet and
+         * is not an API message; 101 ends the exchange and is one */
+        if (h.response && h.code >= 100 && h.code <= 199 && h.code != 101)
             continue;
 
         tume_flow_set_kind(flow, pinfo, TUME_FLOW_PROVISIONING);
@@ -402,7 +412,8 @@ void
 tume_api_wanted_hfids(GArray *wanted)
 {
     int ids[] = { proto_http_id, hf_http_method, hf_http_uri, hf_http_code, hf_http_host, hf_http_auth,
-                  hf_http_ctype, hf_http_file_data, hf_http_req_num, hf_http_res_num };
+                  hf_http_ctype, hf_http_file_data, hf_http_req_num, hf_http_res_num,
+                  hf_http_req_version, hf_http_res_version };
     tume_want_hfids(wanted, ids, G_N_ELEMENTS(ids));
 }
 
@@ -474,6 +485,8 @@ tume_api_handoff(void)
     hf_http_file_data = proto_registrar_get_id_byname("http.file_data");
     hf_http_req_num = proto_registrar_get_id_byname("http.request_number");
     hf_http_res_num = proto_registrar_get_id_byname("http.response_number");
+    hf_http_req_version = proto_registrar_get_id_byname("http.request.version");
+    hf_http_res_version = proto_registrar_get_id_byname("http.response.version");
 }
 
 void

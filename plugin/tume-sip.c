@@ -1,29 +1,54 @@
 /* tume-sip.c - TU Me signalling: SIP over TLS on TCP/443.
  *
- * A heuristic on the "tls" list recognises a SIP start line (or an RFC 5626
- * CRLF keep-alive) in decrypted application data and makes the TLS session
- * hand the rest of the stream to dissect_tume_sip_stream().  That function
- * frames the stream with sip_parse.c (Content-Length, keep-alives), asks TLS
- * to reassemble incomplete messages, and hands each complete message to
- * Wireshark's own SIP dissector ("sip.tcp"), so every stock SIP feature keeps
- * working.  On TU Me flows it then adds the TU Me message items.
+ * A heuristic on the "tls" list recognises a SIP start line in decrypted
+ * application data and makes the TLS session hand the rest of the stream to
+ * dissect_tume_sip_stream().  That function frames the stream with
+ * sip_parse.c and hands each complete message to Wireshark's own SIP
+ * dissector ("sip.tcp"), so every stock SIP feature keeps working, and adds
+ * the TU Me message items on TU Me flows.
+ *
+ * The plugin's framing never overrides SIP's: it frames a message itself
+ * only where it provably agrees with sip.tcp (sip_parse.h), and otherwise
+ * "steps aside", handing the rest of the data to sip.tcp exactly as TLS on
+ * port 5061 would, reassembly requests included.  What it adds over stock
+ * is RFC 5626 keep-alive handling (sip.tcp rejects a record that starts
+ * with CRLF) and the TU Me items.
+ *
+ * Keep-alives alone do not decide a stream: a lone CRLF may also be the
+ * empty line HTTP allows before a request.  They are claimed only on flows
+ * already shown to be TU Me signalling; the first real data then decides
+ * between SIP and the port's own dissector (HTTP on 443), and both passes
+ * make the same decision for every record.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <epan/packet.h>
 #include <epan/expert.h>
 #include <epan/exceptions.h>
+#include <epan/proto_data.h>
 #include <epan/show_exception.h>
 
 #include "tume.h"
+#include "compat.h"
 #include "sip_parse.h"
 
 static int hf_tume_msg_type = -1;
 static int hf_tume_sip_call_id = -1;
+static int hf_tume_keepalives_more = -1;
 static gint ett_tume_msg = -1;
+static int proto_tume_sip = -1;
 
 static dissector_handle_t tume_sip_handle;
 static dissector_handle_t sip_tcp_handle;
+static dissector_table_t tls_port_table;
+
+/* Keep-alives of one record that get their own items; the rest are counted. */
+#define KEEPALIVE_ITEMS_MAX 8
+/* Bytes a message pending at the head of a direction may make us re-read
+ * through rounds of "one more segment" reassembly before we stop asking:
+ * bounds the cost of a header block (or chunked body) trickling in tiny
+ * records, which would otherwise grow quadratically. */
+#define REASSEMBLY_RESCAN_MAX (1024 * 1024)
 
 /* Evidence carried by one parsed SIP message. */
 static guint32
@@ -46,7 +71,18 @@ sip_message_evidence(const guint8 *p, const tume_sip_msg_t *m)
     return ev;
 }
 
-/* Adds the TU Me items of one message (or keep-alive) and names it in Info. */
+/* "TU Me: " once per packet, before the first TU Me message's text. */
+static void
+info_label(packet_info *pinfo)
+{
+    if (p_get_proto_data(pinfo->pool, pinfo, proto_tume, TUME_PKT_KEY_INFO) != NULL)
+        return;
+    p_add_proto_data(pinfo->pool, pinfo, proto_tume, TUME_PKT_KEY_INFO, GINT_TO_POINTER(1));
+    col_append_str(pinfo->cinfo, COL_INFO, "TU Me: ");
+    col_set_fence(pinfo->cinfo, COL_INFO);
+}
+
+/* Adds the TU Me items of one message (or keep-alive). */
 static void
 add_tume_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flow,
                  int type_off, int type_len, const char *type, int callid_off, int callid_len)
@@ -64,15 +100,208 @@ add_tume_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_
     col_set_str(pinfo->cinfo, COL_PROTOCOL, "TU Me");
 }
 
+/* The TU Me items of the SIP message at the start of msg_tvb, from our own
+ * parse of its start line and headers (not from what SIP's body dissectors
+ * did: they may have thrown). */
 static void
-dissect_keepalive(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flow,
-                  int offset, int len, gboolean ping)
+add_sip_message_items(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flow,
+                      const tume_sip_msg_t *m)
+{
+    const tume_span_t *ts = m->is_request ? &m->method : &m->status;
+    const char *type = (const char *)tvb_get_string_enc(pinfo->pool, msg_tvb, (int)ts->off, (int)ts->len,
+                                                        ENC_UTF_8);
+    add_tume_message(msg_tvb, pinfo, tree, flow, (int)ts->off, (int)ts->len, type,
+                     (int)m->call_id.off, (int)m->call_id.len);
+}
+
+static void
+flag_malformed(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flow,
+               int offset, const char *what)
+{
+    if (tume_flow_is_tume(flow, pinfo)) {
+        proto_tree *tt = tume_packet_tree(tvb, pinfo, tree, flow);
+        proto_tree_add_expert_format(tt, pinfo, &ei_tume_malformed, tvb, offset, -1,
+                                     "TU Me signalling at offset %d of the decrypted stream: %s",
+                                     offset, what);
+    }
+}
+
+/* Parses the start line and headers at offset (bounded) for evidence and items. */
+static gboolean
+parse_at(tvbuff_t *tvb, int offset, tume_sip_msg_t *m, const guint8 **p)
+{
+    int avail = tvb_captured_length_remaining(tvb, offset);
+    if (avail <= 0)
+        return FALSE;
+    avail = MIN(avail, TUME_SIP_HEADER_MAX);
+    *p = tvb_get_ptr(tvb, offset, avail);
+    return tume_sip_parse_message(*p, (gsize)avail, m);
+}
+
+/* Calls sip.tcp on msg_tvb with the reassembly ability TLS offered us, and
+ * keeps an exception thrown below SIP (a body dissector, say) inside this
+ * message, as tcp_dissect_pdus() does. */
+static void
+call_sip(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, guint16 tls_can_desegment)
+{
+    const char *saved_proto = pinfo->current_proto;
+
+    pinfo->can_desegment = tls_can_desegment;
+    TRY {
+        call_dissector(sip_tcp_handle, msg_tvb, pinfo, tree);
+    }
+    CATCH_NONFATAL_ERRORS {
+        show_exception(msg_tvb, pinfo, tree, EXCEPT_CODE, GET_MESSAGE);
+        pinfo->current_proto = saved_proto;
+    }
+    ENDTRY;
+}
+
+/* Direction index of this packet within the flow (0: towards the server). */
+static guint
+direction(packet_info *pinfo, const tume_flow_t *flow)
+{
+    if (flow->server_addr.type != AT_NONE)
+        return (pinfo->srcport == flow->server_port && addresses_equal(&pinfo->src, &flow->server_addr)) ? 1 : 0;
+    int c = cmp_address(&pinfo->src, &pinfo->dst);
+    return (c > 0 || (c == 0 && pinfo->srcport > pinfo->destport)) ? 1 : 0;
+}
+
+/* May we ask TLS for more data for the message at the head of this call?
+ * FALSE once the rounds for one message have re-read too much; the same
+ * answer in later passes. */
+static gboolean
+may_reassemble(tvbuff_t *tvb, packet_info *pinfo, tume_flow_t *flow)
+{
+    guint32 mark = tvb_reported_length(tvb) + 1;
+    if (PINFO_FD_VISITED(pinfo))
+        return GPOINTER_TO_UINT(p_get_proto_data(wmem_file_scope(), pinfo, proto_tume,
+                                                 TUME_PKT_KEY_SIP_GIVEUP)) != mark;
+    guint d = direction(pinfo, flow);
+    if (flow->sip_rescanned[d] <= REASSEMBLY_RESCAN_MAX)
+        return TRUE;
+    p_add_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_SIP_GIVEUP, GUINT_TO_POINTER(mark));
+    return FALSE;
+}
+
+/* Bookkeeping of reassembly rounds, first pass only. */
+static void
+rounds_begin(tvbuff_t *tvb, packet_info *pinfo, tume_flow_t *flow)
+{
+    if (PINFO_FD_VISITED(pinfo))
+        return;
+    guint d = direction(pinfo, flow);
+    if (flow->sip_pending[d])
+        flow->sip_rescanned[d] += tvb_reported_length(tvb);
+}
+
+static void
+rounds_end(packet_info *pinfo, tume_flow_t *flow)
+{
+    if (PINFO_FD_VISITED(pinfo))
+        return;
+    guint d = direction(pinfo, flow);
+    flow->sip_pending[d] = pinfo->desegment_len != 0;
+    if (!flow->sip_pending[d])
+        flow->sip_rescanned[d] = 0;
+}
+
+/* Reassembly given up (see may_reassemble): the rest is shown as data. */
+static void
+give_up(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, int offset)
+{
+    call_data_dissector(tvb_new_subset_remaining(tvb, offset), pinfo, tree);
+    flag_malformed(tvb, pinfo, tree, flow, offset,
+                   "a SIP message still incomplete after reassembly rounds re-read 1 MiB; "
+                   "shown as data");
+}
+
+/* Hands the rest of the data, from offset, to sip.tcp as TLS on 5061 would
+ * (it frames and asks for reassembly), and adds the TU Me items of the
+ * first message there once it is complete.  why: the malformed note, or NULL. */
+static void
+step_aside(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, int offset,
+           guint16 tls_can_desegment, const char *why)
+{
+    tvbuff_t *rest = tvb_new_subset_remaining(tvb, offset);
+    tume_sip_msg_t m;
+    const guint8 *p = NULL;
+    gboolean parsed = parse_at(tvb, offset, &m, &p);
+
+    if (parsed)
+        tume_flow_add_evidence(flow, pinfo, sip_message_evidence(p, &m));
+    gboolean labelled = parsed && tume_flow_is_tume(flow, pinfo);
+    if (labelled)
+        info_label(pinfo);
+    call_sip(rest, pinfo, tree, tls_can_desegment);
+    /* SIP asks for more from desegment_offset on: what came before is done */
+    gboolean first_done = pinfo->desegment_len == 0 || pinfo->desegment_offset > 0;
+    if (labelled && first_done)
+        add_sip_message_items(rest, pinfo, tree, flow, &m);
+    if (why != NULL && first_done)
+        flag_malformed(tvb, pinfo, tree, flow, offset, why);
+    if (pinfo->desegment_len != 0) {
+        if (may_reassemble(tvb, pinfo, flow)) {
+            pinfo->desegment_offset += offset;
+            return;                /* the rest comes back whole */
+        }
+        int at = offset + pinfo->desegment_offset;
+        pinfo->desegment_offset = 0;
+        pinfo->desegment_len = 0;
+        give_up(tvb, pinfo, tree, flow, at);
+    }
+}
+
+/* Hands the rest of the data to the dissector TLS would have used for this
+ * port (HTTP on 443): the stream turned out not to be SIP. */
+static void
+hand_to_port_dissector(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset,
+                       guint16 tls_can_desegment)
+{
+    tvbuff_t *rest = tvb_new_subset_remaining(tvb, offset);
+    dissector_handle_t h = NULL;
+
+    if (tls_port_table != NULL) {
+        h = dissector_get_uint_handle(tls_port_table, pinfo->srcport);
+        if (h == NULL)
+            h = dissector_get_uint_handle(tls_port_table, pinfo->destport);
+    }
+    pinfo->can_desegment = tls_can_desegment;
+    if (h != NULL && h != tume_sip_handle)
+        call_dissector(h, rest, pinfo, tree);
+    else
+        call_data_dissector(rest, pinfo, tree);
+    if (pinfo->desegment_len != 0)
+        pinfo->desegment_offset += offset;
+}
+
+/* Keep-alives: items for the first few of a record, a count for the rest. */
+typedef struct {
+    guint items;
+    guint pings, pongs;     /* beyond the itemised ones */
+    int   first_off;
+} keepalive_run_t;
+
+static void
+keepalive(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flow,
+          int offset, int len, gboolean ping, keepalive_run_t *run)
 {
     const char *type = ping ? "keepalive-ping" : "keepalive-pong";
 
     col_set_str(pinfo->cinfo, COL_PROTOCOL, "SIP");
+    if (run->items >= KEEPALIVE_ITEMS_MAX) {
+        if (run->pings + run->pongs == 0)
+            run->first_off = offset;
+        if (ping)
+            run->pings++;
+        else
+            run->pongs++;
+        return;
+    }
+    run->items++;
     if (tume_flow_is_tume(flow, pinfo)) {
-        col_append_fstr(pinfo->cinfo, COL_INFO, "TU Me %s", type);
+        info_label(pinfo);
+        col_append_str(pinfo->cinfo, COL_INFO, type);
         add_tume_message(tvb, pinfo, tree, flow, offset, len, type, 0, 0);
     } else {
         col_append_str(pinfo->cinfo, COL_INFO,
@@ -83,48 +312,58 @@ dissect_keepalive(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow
     col_set_fence(pinfo->cinfo, COL_INFO);
 }
 
-/* One complete SIP message: evidence first, then Wireshark's SIP dissector,
- * then the TU Me items. */
 static void
-dissect_message(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flow)
+keepalive_summary(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flow,
+                  int end, keepalive_run_t *run)
 {
-    guint avail = MIN(tvb_captured_length(msg_tvb), (guint)TUME_SIP_HEADER_MAX);
-    const guint8 *p = tvb_get_ptr(msg_tvb, 0, avail);
-    tume_sip_msg_t m;
-    gboolean parsed, is_tume;
-    const char *type;
-    const tume_span_t *ts;
-
-    parsed = tume_sip_parse_message(p, avail, &m);   /* framing accepted it */
-    if (parsed)
-        tume_flow_add_evidence(flow, pinfo, sip_message_evidence(p, &m));
-    is_tume = parsed && tume_flow_is_tume(flow, pinfo);
-    if (is_tume) {
-        /* SIP replaces the Info text after the fence: label it before SIP runs */
-        col_append_str(pinfo->cinfo, COL_INFO, "TU Me: ");
-        col_set_fence(pinfo->cinfo, COL_INFO);
-    }
-    call_dissector(sip_tcp_handle, msg_tvb, pinfo, tree);
-    if (!is_tume || pinfo->desegment_len != 0)
+    guint n = run->pings + run->pongs;
+    if (n == 0)
         return;
-
-    ts = m.is_request ? &m.method : &m.status;
-    type = (const char *)tvb_get_string_enc(pinfo->pool, msg_tvb, (int)ts->off, (int)ts->len,
-                                            ENC_UTF_8);
-    add_tume_message(msg_tvb, pinfo, tree, flow, (int)ts->off, (int)ts->len, type,
-                     (int)m.call_id.off, (int)m.call_id.len);
-}
-
-static void
-flag_malformed(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flow,
-               int offset, const char *why)
-{
+    col_append_fstr(pinfo->cinfo, COL_INFO, "%u more keep-alives | ", n);
+    col_set_fence(pinfo->cinfo, COL_INFO);
     if (tume_flow_is_tume(flow, pinfo)) {
         proto_tree *tt = tume_packet_tree(tvb, pinfo, tree, flow);
-        proto_tree_add_expert_format(tt, pinfo, &ei_tume_malformed, tvb, offset, -1,
-                                     "TU Me signalling: %s at offset %d of the decrypted stream",
-                                     why, offset);
+        proto_item *ti = proto_tree_add_uint_format(tt, hf_tume_keepalives_more, tvb, run->first_off,
+                                                    end - run->first_off, n,
+                                                    "%u more keep-alives in this record (%u pings, %u pongs), "
+                                                    "counted, not itemised", n, run->pings, run->pongs);
+        proto_item_set_generated(ti);
     }
+    run->pings = run->pongs = 0;
+}
+
+/* Decide the stream (first pass), from the first data that is not a keep-alive. */
+static void
+decide_stream(packet_info *pinfo, tume_flow_t *flow, guint8 how)
+{
+    p_add_proto_data(pinfo->pool, pinfo, proto_tume, TUME_PKT_KEY_DECISIVE, GINT_TO_POINTER(1));
+    if (!PINFO_FD_VISITED(pinfo) && flow->sip_stream == TUME_SIP_STREAM_UNDECIDED) {
+        flow->sip_stream = how;
+        flow->sip_decided_frame = pinfo->num;
+        if (how == TUME_SIP_STREAM_SIP)
+            tume_flow_set_kind(flow, pinfo, TUME_FLOW_SIGNALLING);
+    }
+}
+
+/* Was the flow shown to be TU Me signalling by the time of this packet?
+ * (The same answer in every pass: the proof frame and the host lists'
+ * role are set once.) */
+static gboolean
+signalling_by_now(const tume_flow_t *flow, const packet_info *pinfo)
+{
+    return flow->proof_frame != 0 && flow->proof_frame <= pinfo->num
+           && flow->host_kind == TUME_FLOW_SIGNALLING;
+}
+
+/* Is this record still before the decision, as it was in the first pass? */
+static gboolean
+before_decision(packet_info *pinfo, const tume_flow_t *flow)
+{
+    if (flow->sip_stream == TUME_SIP_STREAM_UNDECIDED)
+        return TRUE;
+    if (pinfo->num != flow->sip_decided_frame)
+        return pinfo->num < flow->sip_decided_frame;
+    return p_get_proto_data(pinfo->pool, pinfo, proto_tume, TUME_PKT_KEY_DECISIVE) == NULL;
 }
 
 /* The TLS application-data dissector for a SIP stream. */
@@ -137,12 +376,37 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
     const gboolean can_desegment = pinfo->can_desegment > 0;
     const int reported = (int)tvb_reported_length(tvb);
     tume_flow_t *flow = tume_flow_get(pinfo, TRUE);
+    keepalive_run_t run = { 0, 0, 0, 0 };
     int offset = 0;
 
-    tume_flow_set_kind(flow, pinfo, TUME_FLOW_SIGNALLING);
     tume_flow_set_decrypted(flow, pinfo);
+    if (before_decision(pinfo, flow) && !signalling_by_now(flow, pinfo)) {
+        /* Not known to be TU Me signalling and nothing but CRLFs so far:
+         * records of CRLFs alone go to the port's dissector, as without
+         * the plugin; the first other data decides. */
+        int avail = tvb_captured_length(tvb), k = 0;
+        while (k + 1 < avail && tvb_get_guint8(tvb, k) == '\r' && tvb_get_guint8(tvb, k + 1) == '\n')
+            k += 2;
+        if (k == reported) {
+            hand_to_port_dissector(tvb, pinfo, tree, 0, tls_can_desegment);
+            return reported;
+        }
+        int peek = MIN(avail - k, TUME_SIP_START_LINE_MAX);
+        if (peek > 0 && tume_sip_classify_start(tvb_get_ptr(tvb, k, peek), (gsize)peek) == TUME_SIP_START_NO) {
+            decide_stream(pinfo, flow, TUME_SIP_STREAM_OTHER);
+            if (flow->sip_stream == TUME_SIP_STREAM_OTHER) {
+                hand_to_port_dissector(tvb, pinfo, tree, 0, tls_can_desegment);
+                return reported;
+            }
+        }
+    }
+    if (flow->sip_stream == TUME_SIP_STREAM_OTHER && !before_decision(pinfo, flow)) {
+        hand_to_port_dissector(tvb, pinfo, tree, 0, tls_can_desegment);
+        return reported;
+    }
+    rounds_begin(tvb, pinfo, flow);
 
-    /* Our text replaces TLS's "Application Data" (after any fence TLS set). */
+    /* Our text replaces TLS's "Application Data", as SIP's would. */
     col_clear(pinfo->cinfo, COL_INFO);
 
     /* Every pass advances offset by at least one byte or leaves the loop. */
@@ -156,59 +420,87 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
         const char *why = NULL;
         tume_sip_frame_t fr = tume_sip_frame(p, (gsize)peek, &pdu_len, &why);
 
+        if (fr == TUME_SIP_FRAME_PING || fr == TUME_SIP_FRAME_PONG) {
+            keepalive(tvb, pinfo, tree, flow, offset, (int)pdu_len, fr == TUME_SIP_FRAME_PING, &run);
+            offset += (int)pdu_len;
+            continue;
+        }
+        keepalive_summary(tvb, pinfo, tree, flow, offset, &run);
+
+        if (before_decision(pinfo, flow)) {
+            /* the first data that is not a keep-alive decides the stream */
+            if (fr == TUME_SIP_FRAME_NOT_SIP) {
+                decide_stream(pinfo, flow, TUME_SIP_STREAM_OTHER);
+                if (flow->sip_stream == TUME_SIP_STREAM_OTHER) {
+                    hand_to_port_dissector(tvb, pinfo, tree, offset, tls_can_desegment);
+                    goto done;
+                }
+            } else if (p[0] != '\r' && (fr != TUME_SIP_FRAME_NEED_MORE
+                                        || tume_sip_classify_start(p, (gsize)peek) == TUME_SIP_START_REQUEST
+                                        || tume_sip_classify_start(p, (gsize)peek) == TUME_SIP_START_STATUS)) {
+                decide_stream(pinfo, flow, TUME_SIP_STREAM_SIP);
+            }
+        }
+
         if (fr == TUME_SIP_FRAME_NEED_MORE && pdu_len > 0 && (gsize)avail >= (gsize)peek + pdu_len) {
             /* header block within the peek window, body beyond it but present */
             fr = TUME_SIP_FRAME_MESSAGE;
             pdu_len += (gsize)peek;
         }
         if (fr == TUME_SIP_FRAME_NEED_MORE) {
-            if (can_desegment && avail == reported - offset) {
+            if (!can_desegment || avail < reported - offset) {
+                /* TLS cannot reassemble, or the capture is cut: as sip.tcp would show it */
+                step_aside(tvb, pinfo, tree, flow, offset, tls_can_desegment, NULL);
+            } else if (may_reassemble(tvb, pinfo, flow)) {
                 /* pdu_len: bytes missing after the peek window, if known */
                 pinfo->desegment_offset = offset;
                 pinfo->desegment_len = pdu_len > 0 ? (guint32)((gsize)peek + pdu_len - (gsize)avail)
                                                    : DESEGMENT_ONE_MORE_SEGMENT;
-                return reported;
+            } else {
+                give_up(tvb, pinfo, tree, flow, offset);
             }
-            why = "SIP message truncated (reassembly not possible)";
-            fr = TUME_SIP_FRAME_BAD;
+            goto done;
         }
-        if (fr == TUME_SIP_FRAME_NOT_SIP || fr == TUME_SIP_FRAME_BAD) {
-            if (fr == TUME_SIP_FRAME_NOT_SIP)
-                why = "data that is neither a SIP message nor a keep-alive";
-            tvbuff_t *rest = tvb_new_subset_remaining(tvb, offset);
-            col_set_str(pinfo->cinfo, COL_PROTOCOL, "SIP");
-            col_append_fstr(pinfo->cinfo, COL_INFO, "[Unframed SIP stream data: %s]", why);
-            call_data_dissector(rest, pinfo, tree);
-            flag_malformed(tvb, pinfo, tree, flow, offset, why);
-            return reported;
+        if (fr == TUME_SIP_FRAME_NOT_SIP) {
+            step_aside(tvb, pinfo, tree, flow, offset, tls_can_desegment,
+                       "data that is neither a SIP start line nor a keep-alive; left to Wireshark's SIP");
+            goto done;
         }
-
-        if (fr == TUME_SIP_FRAME_PING || fr == TUME_SIP_FRAME_PONG) {
-            dissect_keepalive(tvb, pinfo, tree, flow, offset, (int)pdu_len, fr == TUME_SIP_FRAME_PING);
-            offset += (int)pdu_len;
-            continue;
+        if (fr == TUME_SIP_FRAME_DEFER) {
+            step_aside(tvb, pinfo, tree, flow, offset, tls_can_desegment,
+                       wmem_strdup_printf(pinfo->pool, "%s; framing left to Wireshark's SIP, later "
+                                          "messages of this record are not typed", why));
+            goto done;
         }
 
+        /* A message framed alike by us and by sip.tcp. */
         tvbuff_t *msg_tvb = tvb_new_subset_length(tvb, offset, (int)pdu_len);
-        const char *saved_proto = pinfo->current_proto;
-        pinfo->can_desegment = tls_can_desegment;
-        /* like tcp_dissect_pdus: a malformed message does not hide the next ones */
-        TRY {
-            dissect_message(msg_tvb, pinfo, tree, flow);
-        }
-        CATCH_NONFATAL_ERRORS {
-            show_exception(msg_tvb, pinfo, tree, EXCEPT_CODE, GET_MESSAGE);
-            pinfo->current_proto = saved_proto;
-        }
-        ENDTRY;
+        tume_sip_msg_t m;
+        const guint8 *mp = NULL;
+        gboolean parsed = parse_at(msg_tvb, 0, &m, &mp);
+        if (parsed)
+            tume_flow_add_evidence(flow, pinfo, sip_message_evidence(mp, &m));
+        gboolean labelled = parsed && tume_flow_is_tume(flow, pinfo);
+        if (labelled)
+            info_label(pinfo);   /* SIP replaces the Info text after the fence */
+        call_sip(msg_tvb, pinfo, tree, tls_can_desegment);
         if (pinfo->desegment_len != 0) {
-            /* SIP wants more than our framing said; let TLS reassemble for it */
-            pinfo->desegment_offset += offset;
-            return reported;
+            /* sip.tcp wants more than we framed: our framing was wrong for
+             * this Wireshark; let sip.tcp frame the rest, as without us */
+            pinfo->desegment_offset = 0;
+            pinfo->desegment_len = 0;
+            step_aside(tvb, pinfo, tree, flow, offset, tls_can_desegment,
+                       "Wireshark's SIP frames this message differently; framing left to it");
+            goto done;
         }
+        if (labelled)
+            add_sip_message_items(msg_tvb, pinfo, tree, flow, &m);
         offset += (int)pdu_len;
     }
-    return offset;
+    keepalive_summary(tvb, pinfo, tree, flow, offset, &run);
+done:
+    rounds_end(pinfo, flow);
+    return reported;
 }
 
 /* Heuristic on decrypted TLS data (the session has no application handle yet). */
@@ -231,7 +523,11 @@ dissect_tume_sip_heur_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, v
     while (off + 1 < avail && tvb_get_guint8(tvb, off) == '\r' && tvb_get_guint8(tvb, off + 1) == '\n')
         off += 2;
     if (off == avail) {
-        /* only keep-alives: claim them, but leave the stream undecided */
+        /* Only CRLFs: SIP keep-alives, or the empty line HTTP allows before
+         * a request.  Keep the session (the stream dissector hands such
+         * records to the port's dissector unless the flow is known to be
+         * TU Me signalling) and let the first other data decide. */
+        tume_tls_set_app_handle(data, tume_sip_handle);
         dissect_tume_sip_stream(tvb, pinfo, tree, NULL);
         return TRUE;
     }
@@ -240,8 +536,7 @@ dissect_tume_sip_heur_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, v
     switch (tume_sip_classify_start(tvb_get_ptr(tvb, off, peek), peek)) {
     case TUME_SIP_START_REQUEST:
     case TUME_SIP_START_STATUS:
-        if (data != NULL)
-            *(dissector_handle_t *)data = tume_sip_handle;
+        tume_tls_set_app_handle(data, tume_sip_handle);
         dissect_tume_sip_stream(tvb, pinfo, tree, NULL);
         return TRUE;
     case TUME_SIP_START_PREFIX:
@@ -268,20 +563,29 @@ tume_sip_register(void)
         { &hf_tume_sip_call_id,
           { "Call-ID", "tume.sip.call_id", FT_STRING, BASE_NONE, NULL, 0x0,
             "Call-ID of a TU Me signalling message", HFILL } },
+        { &hf_tume_keepalives_more,
+          { "More keep-alives", "tume.keepalives_more", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Keep-alives of one record beyond the first " G_STRINGIFY(KEEPALIVE_ITEMS_MAX)
+            ", counted and not itemised", HFILL } },
     };
     static gint *ett[] = { &ett_tume_msg };
 
     proto_register_field_array(proto_tume, hf, array_length(hf));
     proto_register_subtree_array(ett, array_length(ett));
-    /* No protocol on the handle: a plain SIP flow must not list "tume" in
-     * frame.protocols; the TU Me items are added only on TU Me flows. */
-    tume_sip_handle = register_dissector("tume_sip", dissect_tume_sip_stream, -1);
+    /* The stream handle's protocol is a name only ("pino"): TLS shows it as
+     * the application data protocol, but it adds no layer, so a SIP flow
+     * that is not TU Me lists no TU Me protocol in frame.protocols.  It is
+     * enabled with TU Me. */
+    proto_tume_sip = proto_register_protocol_in_name_only("SIP stream (framed by the TU Me plugin)",
+                                                          "SIP", "tume_sip", proto_tume, FT_PROTOCOL);
+    tume_sip_handle = register_dissector("tume_sip", dissect_tume_sip_stream, proto_tume_sip);
 }
 
 void
 tume_sip_handoff(void)
 {
     sip_tcp_handle = find_dissector_add_dependency("sip.tcp", proto_tume);
+    tls_port_table = find_dissector_table("tls.port");
     heur_dissector_add("tls", dissect_tume_sip_heur_tls, "TU Me SIP over TLS", "tume_sip_tls",
                        proto_tume, HEURISTIC_ENABLE);
 }

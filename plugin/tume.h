@@ -77,7 +77,29 @@ typedef struct tume_flow {
     guint32          cipher_suite;   /* from the ServerHello; 0 unknown */
     wmem_map_t      *api_requests;   /* HTTP request number -> request (frames with one message) */
     wmem_list_t     *api_pending;    /* requests not answered yet, oldest first */
+    /* The TLS session's application data as the SIP stream dissector sees
+     * it (tume-sip.c): undecided while only keep-alives came, then SIP, or
+     * other (handed to the port's dissector, HTTP on 443). */
+    guint8           sip_stream;     /* TUME_SIP_STREAM_* */
+    guint32          sip_decided_frame;
+    /* Per direction: bytes re-read by rounds of "one more segment"
+     * reassembly of the message pending at the head of the stream. */
+    gboolean         sip_pending[2];
+    guint32          sip_rescanned[2];
 } tume_flow_t;
+
+enum {
+    TUME_SIP_STREAM_UNDECIDED = 0,
+    TUME_SIP_STREAM_SIP,
+    TUME_SIP_STREAM_OTHER
+};
+
+/* Per-packet keys for p_add_proto_data(proto_tume, ...) */
+#define TUME_PKT_KEY_FILE        0   /* wmem_file_scope(): tume_pkt_t */
+#define TUME_PKT_KEY_TREE        1   /* pinfo->pool: this packet's tume subtree */
+#define TUME_PKT_KEY_INFO        2   /* pinfo->pool: "TU Me: " is in the Info column */
+#define TUME_PKT_KEY_DECISIVE    3   /* pinfo->pool: the record that decided the stream was seen */
+#define TUME_PKT_KEY_SIP_GIVEUP  4   /* file scope: reassembly given up (tvb length + 1) */
 
 /* The flow of pinfo's TCP conversation; created if create is TRUE. */
 tume_flow_t *tume_flow_get(packet_info *pinfo, gboolean create);
@@ -86,6 +108,9 @@ tume_flow_t *tume_flow_get(packet_info *pinfo, gboolean create);
 void tume_flow_add_evidence(tume_flow_t *flow, packet_info *pinfo, guint32 evidence);
 void tume_flow_set_kind(tume_flow_t *flow, packet_info *pinfo, tume_flow_kind_t kind);
 void tume_flow_set_decrypted(tume_flow_t *flow, packet_info *pinfo);
+
+/* What the flow is: from its decrypted payload, else from the host lists. */
+tume_flow_kind_t tume_flow_kind(const tume_flow_t *flow);
 
 /* Is this packet of the flow TU Me?  First pass: from the proving frame on;
  * later passes (tshark -2, GUI): every packet of a flow that was proved. */

@@ -60,7 +60,8 @@ test_precheck_not_strict(void)
         refusal((const guint8 *)s->str, s->len);
         tume_json_info_t info;
         g_assert_false(tume_json_inspect((const guint8 *)s->str, s->len, &info));
-        g_assert_nonnull(strstr(info.error, "not handed to the parser"));
+        g_assert_nonnull(info.error);
+        g_assert_false(g_str_has_prefix(info.error, "broken JSON"));   /* json-glib never saw it */
         tume_json_info_clear(&info);
         g_string_free(s, TRUE);
     }
