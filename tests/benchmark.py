@@ -20,7 +20,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tshark_tests import ALL_CAPTURES, NEGATIVE_CAPTURES, Env  # noqa: E402
+from tshark.common import ALL_CAPTURES, NEGATIVE_CAPTURES, Env  # noqa: E402
 
 # Traffic that is not TU Me at all: what most of a phone's capture is.
 NON_TUME = NEGATIVE_CAPTURES + ["other-sip-tls", "lookalike-api"]

@@ -1,0 +1,239 @@
+"""Shared by every area: the tshark environment, checks, field helpers, and
+the expectations several areas use.
+
+tshark ignores WIRESHARK_PLUGIN_DIR and the personal plugin folder when it
+runs as root, so when the tests run as root Env runs tshark as the user
+"nobody" (setpriv) with a private HOME.  The plugin is copied into a private
+<dir>/<major.minor>/epan/ layout and the captures into a private folder, so
+neither the checkout's permissions nor a system-wide install of the plugin
+can change what is tested.  "Stock" runs (plugin=False) point
+WIRESHARK_PLUGIN_DIR at an empty layout: same tshark, no plugin.
+
+Env.fields() returns one row per packet, one column per field; repeated
+values of a field are joined with AGG (split() undoes it).
+"""
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+
+# ---------------------------------------------------------------- expectations
+
+# The dialogue of scenarios A and B (captures/gen/scenarios/signalling.py), in stream order.
+TUME_SIGNALLING = [
+    ("keepalive-ping", ""),
+    ("keepalive-pong", ""),
+    ("REGISTER", "reg-0001@tume-iphone"),
+    ("401 Unauthorized", "reg-0001@tume-iphone"),
+    ("REGISTER", "reg-0001@tume-iphone"),
+    ("200 OK", "reg-0001@tume-iphone"),
+    ("OPTIONS", "opt-0001@tume-iphone"),
+    ("200 OK", "opt-0001@tume-iphone"),
+    ("MESSAGE", "msg-0001@tume-iphone"),
+    ("202 Accepted", "msg-0001@tume-iphone"),
+    ("INVITE", "call-0001@tume-iphone"),
+    ("100 Trying", "call-0001@tume-iphone"),
+    ("180 Ringing", "call-0001@tume-iphone"),
+    ("200 OK", "call-0001@tume-iphone"),
+    ("ACK", "call-0001@tume-iphone"),
+    ("MESSAGE", "msg-0002@tume-iphone"),
+    ("200 OK", "msg-0002@tume-iphone"),
+    ("BYE", "call-0001@tume-iphone"),
+    ("200 OK", "call-0001@tume-iphone"),
+    ("keepalive-ping", ""),
+    ("keepalive-pong", ""),
+]
+# Scenario G: start line split by the first record, a ping and a MESSAGE in one
+# record, then a message that cannot be framed (no type, tume.malformed).
+TUME_EDGE = [
+    ("OPTIONS", "edge-opt-0001@tume-iphone"),
+    ("200 OK", "edge-opt-0001@tume-iphone"),
+    ("keepalive-ping", ""),
+    ("MESSAGE", "edge-msg-0001@tume-iphone"),
+    ("keepalive-pong", ""),
+    ("202 Accepted", "edge-msg-0001@tume-iphone"),
+]
+TUME_CAPTURES = {
+    "tume-signalling-tls12": TUME_SIGNALLING,
+    "tume-signalling-tls13": TUME_SIGNALLING,
+    "tume-signalling-edge": TUME_EDGE,
+}
+
+
+NEGATIVE_CAPTURES = ["other-https-json", "plain-http-443", "non-tls-443"]
+# TU Me flows identified by certificate/SNI (and, keyed, by their payload)
+CERT_CAPTURES = ["tume-provisioning-tls12", "tume-signalling-rsa", "tume-cert-anomalies",
+                 "tume-api-keepalive", "tume-api-multi", "lookalike-api", "tume-api-edge"]
+ALL_CAPTURES = sorted(TUME_CAPTURES) + CERT_CAPTURES + ["other-sip-tls"] + NEGATIVE_CAPTURES
+
+
+AGG = "\x1f"   # aggregator for repeated fields: a byte no field value contains
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def check_eq(got, want, what):
+    if got != want:
+        raise Failure("%s:\n  expected %r\n  got      %r" % (what, want, got))
+
+
+# ---------------------------------------------------------------- environment
+
+class Env:
+    def __init__(self, plugin, ws_version, captures, tshark):
+        self.tshark = tshark
+        self.root = tempfile.mkdtemp(prefix="tume-test-")
+        os.chmod(self.root, 0o755)
+        self.plugin_dir = os.path.join(self.root, "plugins")
+        epan = os.path.join(self.plugin_dir, ws_version, "epan")
+        os.makedirs(epan)
+        shutil.copy(plugin, os.path.join(epan, "tume.so"))
+        self.stock_dir = os.path.join(self.root, "stock-plugins")
+        os.makedirs(os.path.join(self.stock_dir, ws_version, "epan"))
+        self.cap_dir = os.path.join(self.root, "captures")
+        shutil.copytree(captures, self.cap_dir)
+        self.home = os.path.join(self.root, "home")
+        os.makedirs(self.home)
+        self.drop = None
+        if os.geteuid() == 0:
+            nobody = pwd.getpwnam("nobody")
+            for dirpath, dirnames, filenames in os.walk(self.root):
+                for n in dirnames + filenames:
+                    os.chmod(os.path.join(dirpath, n), 0o755 if n in dirnames else 0o644)
+            os.chown(self.home, nobody.pw_uid, nobody.pw_gid)
+            self.drop = ["setpriv", "--reuid=%d" % nobody.pw_uid, "--regid=%d" % nobody.pw_gid,
+                         "--clear-groups"]
+
+    def cleanup(self):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def cap(self, name, suffix=".pcapng"):
+        return os.path.join(self.cap_dir, name + suffix)
+
+    def run(self, args, plugin=True, check_rc=True, wrapper=()):
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": self.home,
+            "LANG": "C.UTF-8",
+            "WIRESHARK_PLUGIN_DIR": self.plugin_dir if plugin else self.stock_dir,
+        }
+        cmd = (self.drop or []) + list(wrapper) + [self.tshark] + list(args)
+        p = subprocess.run(cmd, env=env, cwd=self.root, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True, timeout=600)
+        if check_rc and p.returncode != 0:
+            raise Failure("tshark failed (%d): %s\n%s" % (p.returncode, " ".join(cmd), p.stderr))
+        # tshark warns when run as root; nothing else may appear on stderr
+        err = [l for l in p.stderr.splitlines() if l.strip() and "dangerous" not in l]
+        if check_rc and err:
+            raise Failure("tshark wrote to stderr: %s\n%s" % (" ".join(cmd), "\n".join(err)))
+        return p.stdout
+
+    def fields(self, cap_file, fields, filt=None, two_pass=False, opts=(), plugin=True, extra=()):
+        args = ["-n", "-r", cap_file, "-T", "fields", "-E", "separator=/t",
+                "-E", "occurrence=a", "-E", "aggregator=" + AGG] + list(extra)
+        if two_pass:
+            args.append("-2")
+        if filt:
+            args += ["-Y", filt]
+        for o in opts:
+            args += ["-o", o]
+        for f in fields:
+            args += ["-e", f]
+        out = self.run(args, plugin=plugin)
+        rows = []
+        for line in out.splitlines():
+            cols = line.split("\t")
+            cols += [""] * (len(fields) - len(cols))
+            rows.append(cols)
+        return rows
+
+
+def split(v):
+    return v.split(AGG) if v else []
+
+
+# ---------------------------------------------------------------- helpers
+
+def per_stream(rows):
+    """rows of (frame, stream, tcp.len, tume.flow, msg_type, call_id, ...)"""
+    streams = {}
+    for r in rows:
+        streams.setdefault(int(r[1]), []).append(r)
+    return streams
+
+
+SIG_FIELDS = ["frame.number", "tcp.stream", "tcp.len", "tume.flow", "tume.msg_type",
+              "tume.sip.call_id", "tume.evidence", "tume.decrypted", "tume.sni",
+              "tume.cert.subject", "tume.cert.issuer", "tume.cert.san", "tume.cert.self_signed"]
+F_FLOW, F_TYPE, F_CALLID, F_EV, F_DEC, F_SNI, F_SUBJ, F_ISS, F_SAN, F_SELF = range(3, 13)
+
+TUME_CERT = {
+    F_SNI: "sip.tume.jajah.com",
+    F_SUBJ: "CN=sip.tume.jajah.com,O=Jajah Inc.,C=US",
+    F_ISS: "CN=TU Me Test Root CA,O=Example Test PKI,C=ES",
+    F_SAN: AGG.join(["sip.tume.jajah.com", "*.tume.jajah.com"]),
+    F_SELF: "0",
+}
+ALL_SIGNALLING_EVIDENCE = ["cert-subject", "cert-san", "sni", "sip-domain", "sip-user-agent"]
+
+
+def msg_list(rows):
+    out = []
+    for r in rows:
+        types, ids = split(r[4]), split(r[5])
+        it = iter(ids)
+        for t in types:
+            out.append((t, "" if t.startswith("keepalive") else next(it, "?")))
+    return out
+
+
+def assert_flow_fields(name, rows, want, evidence, decrypted, flow="signalling"):
+    """Every payload packet carries tume with these flow-level values; no
+    packet without payload carries it."""
+    check(any(int(r[2]) > 0 for r in rows), "%s: no payload packets at all" % name)
+    for r in rows:
+        if int(r[2]) == 0:
+            check_eq(r[F_FLOW], "", "%s: no tume without TCP payload, frame %s" % (name, r[0]))
+            continue
+        check_eq(r[F_FLOW], flow, "%s: tume.flow on frame %s" % (name, r[0]))
+        check_eq(split(r[F_EV]), evidence, "%s: evidence on frame %s" % (name, r[0]))
+        check_eq(r[F_DEC], decrypted, "%s: tume.decrypted on frame %s" % (name, r[0]))
+        for f, v in want.items():
+            check_eq(r[f], v, "%s: %s on frame %s" % (name, SIG_FIELDS[f], r[0]))
+
+
+def assert_passes_agree(name, rows1, rows2, messages):
+    """Single pass against -2: the same messages on the same frames; the flow is
+    marked from the ClientHello (SNI) on; flow-level values agree on every frame
+    once the last of them is known (the first SIP message adds sip-* evidence)."""
+    check_eq([r[0] for r in rows1], [r[0] for r in rows2], "%s: same frames in both passes" % name)
+    check_eq(msg_list(rows1), messages, "%s: single-pass message list" % name)
+    settled = next(int(r[0]) for r in rows1 if r[F_TYPE] and not r[F_TYPE].startswith("keepalive"))
+    for r1, r2 in zip(rows1, rows2):
+        check_eq(r1[F_FLOW:F_CALLID + 1], r2[F_FLOW:F_CALLID + 1],
+                 "%s: single pass agrees with -2 on messages, frame %s" % (name, r1[0]))
+        if int(r1[0]) >= settled:
+            check_eq(r1, r2, "%s: single pass agrees with -2 on frame %s" % (name, r1[0]))
+
+
+def expert_frames(env, cap_file, name, two_pass=True, opts=()):
+    return [int(r[0]) for r in env.fields(cap_file, ["frame.number"], filt=name, two_pass=two_pass, opts=opts)]
+
+
+def strip_tume(text):
+    """-V output without the TU Me protocol block (top level, up to the next)."""
+    out, skipping = [], False
+    for line in text.splitlines():
+        if not line.startswith(" "):
+            skipping = line.startswith("TU Me (")
+        if not skipping:
+            out.append(line)
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")

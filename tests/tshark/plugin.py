@@ -1,0 +1,153 @@
+"""The plugin as a whole: registration (-G plugins/fields/heuristic-decodes,
+no dissector-table entries), preferences and the heuristic switches,
+valgrind (memcheck), and every capture merged into one file."""
+import os
+import re
+import shutil
+import subprocess
+
+from .common import (ALL_CAPTURES, SIG_FIELDS, TUME_EDGE, TUME_SIGNALLING, check, check_eq, msg_list,
+                     per_stream, split)
+
+# Every name of ../shared/protocol/FIELDS.md, plus the plugin's additions.
+FIELDS_IMPLEMENTED = [
+    "tume", "tume.flow", "tume.evidence", "tume.cert.subject", "tume.cert.issuer", "tume.cert.san",
+    "tume.cert.not_after", "tume.cert.self_signed", "tume.sni", "tume.decrypted",
+    "tume.msg_type", "tume.sip.call_id", "tume.api.msisdn", "tume.api.user_id", "tume.api.screen_name",
+    "tume.api.locale", "tume.api.contacts", "tume.api.sip_proxy", "tume.api.keys",
+    "tume.cert.info", "tume.msg.info", "tume.sensitive", "tume.not_decrypted", "tume.malformed",
+    "tume.cert.warn.expired", "tume.cert.warn.not_yet_valid", "tume.cert.warn.self_signed",
+    "tume.cert.warn.sni_mismatch", "tume.cert.unparsable",
+]
+
+
+def case_plugin_registration(env):
+    plugins = env.run(["-G", "plugins"])
+    check(re.search(r"^tume\.so\s+0\.1\.0\s+dissector\s", plugins, re.M) is not None,
+          "tshark -G plugins does not list tume.so 0.1.0:\n" + plugins)
+    fields = {l.split("\t")[2] for l in env.run(["-G", "fields"]).splitlines()
+              if l.count("\t") >= 2}
+    for f in FIELDS_IMPLEMENTED:
+        check(f in fields, "tshark -G fields lacks %s" % f)
+    heur = env.run(["-G", "heuristic-decodes"])
+    check(re.search(r"^tls\ttume\tT$", heur, re.M) is not None, "heuristic not on the tls list")
+    # nothing of the plugin sits in front of another dissector (media_type, ports, ...)
+    decodes = env.run(["-G", "decodes"])
+    check(not any("tume" in l.lower() for l in decodes.splitlines()), "tume registered in a dissector table")
+    # and the stock run really has no plugin (so comparisons mean something)
+    check("tume" not in env.run(["-G", "plugins"], plugin=False), "stock run loaded the plugin")
+
+
+def valgrind_blocks(log):
+    """Error and leak records of a valgrind log, one text block each."""
+    blocks, cur = [], []
+    for line in log.splitlines():
+        body = line.split("== ", 1)[1] if "== " in line else ""
+        if body.strip() == "":
+            if cur:
+                blocks.append("\n".join(cur))
+            cur = []
+        else:
+            cur.append(body)
+    if cur:
+        blocks.append("\n".join(cur))
+    return blocks
+
+
+def case_memcheck(env):
+    """valgrind on tshark with the plugin: no invalid access, no leak, in any
+    record whose stack passes through tume.so (GnuTLS certificates included).
+    Wireshark's own leaks at exit are not ours and are ignored."""
+    vg = shutil.which("valgrind")
+    check(vg is not None, "valgrind is not installed (scripts/deps.sh installs it)")
+    runs = [("tume-signalling-tls12", "-nokeys.pcapng", ["-2", "-V"]),
+            ("tume-signalling-tls13", ".pcapng", ["-2", "-V"]),
+            ("tume-signalling-edge", ".pcapng", ["-V"]),
+            ("tume-cert-anomalies", "-nokeys.pcapng", ["-2", "-V"]),
+            ("tume-api-keepalive", ".pcapng", ["-2", "-V"]),
+            ("tume-api-edge", ".pcapng", ["-V"])]
+    for name, suffix, extra in runs:
+        log = os.path.join(env.home, "vg-%s.log" % name)   # writable by the tshark user
+        out = env.run(["-n", "-r", env.cap(name, suffix)] + extra,
+                      wrapper=[vg, "--keep-debuginfo=yes", "--leak-check=full", "--num-callers=40",
+                               "--log-file=" + log])
+        # the plugin did its work under valgrind (else the check says nothing)
+        check("TU Me" in out, "%s: no TU Me output under valgrind" % name)
+        with open(log) as f:
+            text = f.read()
+        check("ERROR SUMMARY" in text, "%s: valgrind did not finish" % name)
+        ours = [b for b in valgrind_blocks(text) if "tume.so" in b]
+        check_eq(ours, [], "%s: valgrind records involving the plugin" % name)
+
+
+def case_heuristic_switches(env):
+    """With the SIP heuristic off (either switch) the stream is what stock
+    tshark makes of it, and the flow is still TU Me by its certificate and SNI;
+    with the protocol off, everything is stock."""
+    cap = env.cap("tume-signalling-tls12")
+    stock_http = env.fields(cap, ["frame.number"], filt="http", plugin=False)
+    check(len(stock_http) > 0, "stock reads the stream as HTTP")
+    for how in (["--disable-heuristic", "tume_sip_tls"], ["-o", "tume.sip_heuristic:FALSE"]):
+        check_eq(env.fields(cap, ["frame.number"], filt="http", extra=how), stock_http,
+                 "%s: the same frames are HTTP as in stock" % how)
+        rows = env.fields(cap, ["tume.evidence", "tume.msg_type", "sip.Method"], filt="tume or sip",
+                          two_pass=True, extra=how)
+        # no SIP; what HTTP makes of the stream (one OPTIONS "request") is an unknown API message
+        check(all(r[1] in ("", "unknown") and r[2] == "" for r in rows), "%s: no SIP, no SIP message type" % how)
+        check(len(rows) > 0 and all(split(r[0]) == ["cert-subject", "cert-san", "sni"] for r in rows),
+              "%s: still TU Me by certificate/SNI: %r" % (how, rows[:2]))
+    stock = env.run(["-n", "-r", cap, "-V"], plugin=False)
+    check_eq(env.run(["-n", "-r", cap, "-V", "--disable-protocol", "tume"]), stock,
+             "--disable-protocol tume")
+
+
+def case_preferences(env):
+    nowhere = "nothing.invalid"
+    # the domain lists decide: example.org makes the other SIP server TU Me
+    rows = env.fields(env.cap("other-sip-tls"), ["tume.flow", "tume.evidence"], filt="tume",
+                      two_pass=True, opts=["tume.signalling_domains:example.org"])
+    check(len(rows) > 0, "signalling_domains:example.org should make other-sip-tls TU Me")
+    check(all(r[0] == "signalling" and split(r[1]) == ["cert-subject", "cert-san", "sni", "sip-domain"]
+              for r in rows),
+          "example.org evidence: %r" % rows[:3])
+    # a provisioning domain makes it TU Me too, and names the role until the payload says SIP
+    rows = env.fields(env.cap("other-sip-tls-nokeys"), ["tume.flow"], filt="tume", two_pass=True,
+                      opts=["tume.provisioning_domains:example.org"])
+    check(len(rows) > 0 and all(r == ["provisioning"] for r in rows), "role from provisioning list: %r" % rows[:3])
+    # without any domain, the User-Agent alone still proves TU Me
+    rows = env.fields(env.cap("tume-signalling-tls12"), ["tume.evidence"], filt="tume", two_pass=True,
+                      opts=["tume.signalling_domains:" + nowhere, "tume.provisioning_domains:" + nowhere])
+    check(len(rows) > 0 and all(r == ["sip-user-agent"] for r in rows), "UA-only evidence: %r" % rows[:3])
+    # with no evidence at all, the SIP stays SIP and nothing is TU Me
+    cap = env.cap("tume-signalling-tls12")
+    opts = ["tume.signalling_domains:" + nowhere, "tume.provisioning_domains:" + nowhere,
+            "tume.user_agents:NoSuchApp"]
+    check_eq(env.fields(cap, ["frame.number"], filt="tume", two_pass=True, opts=opts), [], "no evidence, no tume")
+    check_eq(len(env.fields(cap, ["frame.number"], filt="sip", opts=opts)), 16,
+             "SIP frames still dissected (17 messages; 100 Trying and 180 Ringing share a frame)")
+
+
+def case_merged_capture(env):
+    """All captures in one file (a phone's many TLS/443 flows): exactly the
+    flows to TU Me servers are TU Me, the signalling ones with the same
+    message lists as alone."""
+    merged = os.path.join(env.root, "merged.pcapng")
+    files = [env.cap(n) for n in ALL_CAPTURES]
+    subprocess.run(["mergecap", "-w", merged] + files, check=True)
+    os.chmod(merged, 0o644)
+    rows = env.fields(merged, SIG_FIELDS + ["ip.dst"], filt="tcp", two_pass=True)
+    streams = per_stream(rows)
+    tume_streams = sorted(s for s, rs in streams.items() if any(r[3] for r in rs))
+    # server address: message list (None: TU Me by certificate, messages not checked here)
+    by_server = {"127.0.0.10": TUME_SIGNALLING, "127.0.0.11": TUME_SIGNALLING, "127.0.0.12": TUME_EDGE,
+                 "127.0.0.13": None, "127.0.0.14": [], "127.0.0.15": None, "127.0.0.16": None,
+                 "127.0.0.17": None, "127.0.0.31": None, "127.0.0.32": None, "127.0.0.34": None}
+    check_eq(len(tume_streams), len(by_server) + 8, "TU Me streams in the merged capture (9 to .32)")
+    seen = set()
+    for s in tume_streams:
+        server = streams[s][0][-1]
+        check(server in by_server, "TU Me stream %d goes to a TU Me server, not %s" % (s, server))
+        seen.add(server)
+        if by_server[server] is not None:
+            check_eq(msg_list(streams[s]), by_server[server], "merged stream %d messages" % s)
+    check_eq(sorted(seen), sorted(by_server), "every TU Me server found once")

@@ -1,0 +1,179 @@
+"""The TU Me provisioning API (JSON over HTTPS): the flow found by
+certificate and SNI, message types in order (one pass and -2), the
+tume.api.* fields, tume.sensitive, HTTP/JSON dissection unchanged, and the
+user message table (UAT).  (The look-alike API on another host is in
+negatives.py.)"""
+from .common import (F_ISS, F_SAN, F_SELF, F_SNI, F_SUBJ, SIG_FIELDS, assert_flow_fields, check, check_eq,
+                     expert_frames, split, strip_tume)
+
+# The reference-model API flow of scenarios L and M (captures/README.md), in order.
+API_FLOW = ["register", "register_reply", "push_register", "push_register_reply", "validate", "config",
+            "profile", "profile_reply", "contacts", "contacts_reply", "authorize", "token",
+            "history", "history_reply", "unknown", "error", "account_delete", "account_delete_reply"]
+API_FIELDS = {  # type: {field: value}
+    "register": {"tume.api.msisdn": "+34600123456", "tume.api.locale": "es_ES"},
+    "validate": {"tume.api.msisdn": "+34600123456"},
+    "config": {"tume.api.user_id": "u-5f1c2a9e", "tume.api.sip_proxy": "sip.tume.jajah.com"},
+    "profile": {"tume.api.msisdn": "+34600123456", "tume.api.user_id": "u-5f1c2a9e",
+                "tume.api.screen_name": "Ana"},
+    "contacts": {"tume.api.contacts": "200"},
+    "contacts_reply": {"tume.api.contacts": "200"},
+}
+API_KEYS = {
+    "register": "msisdn,locale", "register_reply": "status,pinLength", "push_register": "pushToken,pushService",
+    "push_register_reply": "status", "validate": "msisdn,pin", "config": "userId,sip,auth,features",
+    "profile": "msisdn,userId,screenName", "profile_reply": "status", "contacts": "contacts",
+    "contacts_reply": "contacts", "authorize": "", "token": "accessToken,expiresIn", "history": "",
+    "history_reply": "history", "unknown": "", "error": "error", "account_delete": "",
+    "account_delete_reply": "",
+}
+API_SENSITIVE = {
+    "validate": ["SMS PIN"], "config": ["SIP password"], "contacts": ["address book"],
+    "contacts_reply": ["address book"], "authorize": ["Basic authorization"], "token": ["access token"],
+    "account_delete": ["access token"],
+}
+API_EVIDENCE = ["cert-subject", "cert-san", "sni", "http-host", "api-signature"]
+
+
+TU_API_CERT = {
+    F_SNI: "api.tu.com",
+    F_SUBJ: "CN=api.tu.com,O=Telefonica Digital,C=ES",
+    F_ISS: "CN=TU Test Issuing CA,O=Telefonica Test PKI,C=ES",
+    F_SAN: "api.tu.com",
+    F_SELF: "0",
+}
+
+
+def case_provisioning_flow(env):
+    """The provisioning API host (api.tu.com, its own CA) is TU Me by
+    certificate and SNI, role provisioning, with or without keys; Wireshark's
+    HTTP and JSON dissection of it does not change."""
+    name = "tume-provisioning-tls12"
+    for suffix, dec, evidence in (
+            (".pcapng", "1", ["cert-subject", "cert-san", "sni", "http-host", "api-signature"]),
+            ("-nokeys.pcapng", "0", ["cert-subject", "cert-san", "sni"])):
+        cap = env.cap(name, suffix)
+        rows = env.fields(cap, SIG_FIELDS, filt="tcp", two_pass=True)
+        assert_flow_fields(name + suffix, rows, TU_API_CERT, evidence, dec, flow="provisioning")
+        check_eq(len(expert_frames(env, cap, "tume.not_decrypted")), 0 if dec == "1" else 1,
+                 "%s: tume.not_decrypted" % (name + suffix))
+    cap = env.cap(name)
+    check(len(env.fields(cap, ["frame.number"], filt="json")) == 2, "%s: two JSON bodies" % name)
+    for extra in ([], ["-2"]):
+        args = ["-n", "-r", cap, "-V"] + extra
+        check_eq(strip_tume(env.run(args)), env.run(args, plugin=False),
+                 "%s %s: all but the TU Me block as stock" % (name, extra))
+
+
+API_COLS = ["frame.number", "tcp.stream", "tcp.len", "tume.flow", "tume.msg_type", "tume.evidence",
+            "tume.decrypted", "tume.api.msisdn", "tume.api.user_id", "tume.api.screen_name", "tume.api.locale",
+            "tume.api.contacts", "tume.api.sip_proxy", "tume.api.keys", "_ws.col.Info"]
+
+
+def api_messages(rows):
+    """(frame, stream, type) of every provisioning message, in order."""
+    out = []
+    for r in rows:
+        for t in split(r[4]):
+            out.append((int(r[0]), int(r[1]), t))
+    return out
+
+
+def assert_api_capture(env, name, streams):
+    cap = env.cap(name)
+    rows2 = env.fields(cap, API_COLS, filt="tcp", two_pass=True)
+    rows1 = env.fields(cap, API_COLS, filt="tcp")
+    msgs = api_messages(rows2)
+    check_eq([t for _, _, t in msgs], API_FLOW, "%s: message types in order" % name)
+    check_eq(len({st for _, st, _ in msgs}), streams, "%s: TCP streams" % name)
+    check_eq(api_messages(rows1), msgs, "%s: single pass agrees with -2 on every message" % name)
+    # api-signature: on flows where a request matched a table row by its JSON keys
+    by_content = {"register", "push_register", "validate", "profile", "contacts"}
+    signed = {st for _, st, t in msgs if t in by_content}
+    for r in rows2:
+        if int(r[2]) == 0:
+            check_eq(r[3], "", "%s: no tume without payload, frame %s" % (name, r[0]))
+            continue
+        evidence = API_EVIDENCE if int(r[1]) in signed else API_EVIDENCE[:-1]
+        check_eq((r[3], split(r[5]), r[6]), ("provisioning", evidence, "1"),
+                 "%s -2: flow, evidence, decrypted on frame %s" % (name, r[0]))
+        types = split(r[4])
+        if not types:
+            continue
+        check_eq(len(types), 1, "%s: one message per frame here" % name)
+        t = types[0]
+        want = API_FIELDS.get(t, {})
+        for i, col in enumerate(API_COLS[7:13], start=7):
+            check_eq(r[i], want.get(col, ""), "%s: %s on the %s (frame %s)" % (name, col, t, r[0]))
+        check_eq(",".join(split(r[13])), API_KEYS[t], "%s: tume.api.keys of the %s" % (name, t))
+        check(r[14].startswith("TU Me %s: " % t), "%s: Info column names the type: %r" % (name, r[14]))
+    # sensitive content, per message type
+    got = {}
+    for r in env.fields(cap, ["tume.msg_type", "_ws.expert.message"], filt="tume.sensitive", two_pass=True):
+        t = r[0]
+        got[t] = sorted(m.split(" carries the ")[1] for m in split(r[1]) if " carries the " in m)
+    check_eq(got, API_SENSITIVE, "%s: tume.sensitive per message" % name)
+    # tume.msg.info on every message
+    check_eq(len(env.fields(cap, ["frame.number"], filt="tume.msg.info", two_pass=True)), len(API_FLOW),
+             "%s: tume.msg.info frames" % name)
+    # Wireshark's own HTTP and JSON output is unchanged
+    for extra in ([], ["-2"]):
+        args = ["-n", "-r", cap, "-V"] + extra
+        check_eq(strip_tume(env.run(args)), env.run(args, plugin=False),
+                 "%s %s: all but the TU Me block as stock" % (name, extra))
+    # without keys: every flow found, nothing typed, one not-decrypted note per flow
+    nk = env.cap(name, "-nokeys.pcapng")
+    rows = env.fields(nk, API_COLS, filt="tume", two_pass=True)
+    check(len(rows) > 0 and all(r[4] == "" and split(r[5]) == ["cert-subject", "cert-san", "sni"] and r[6] == "0"
+                                for r in rows), "%s unkeyed: found by certificate/SNI, not typed" % name)
+    nd = env.fields(nk, ["tcp.stream"], filt="tume.not_decrypted", two_pass=True)
+    check_eq(sorted(int(r[0]) for r in nd), list(range(streams)), "%s unkeyed: one tume.not_decrypted per flow" % name)
+
+
+def case_api_keepalive(env):
+    """The whole model flow over one keep-alive connection: chunked and gzip
+    replies, a 200-entry address book over 12 TCP segments, a 404."""
+    assert_api_capture(env, "tume-api-keepalive", 1)
+
+
+def case_api_multi(env):
+    """The same flow, one connection per request."""
+    assert_api_capture(env, "tume-api-multi", 9)
+
+
+def case_api_edge(env):
+    """Pipelined requests (two in one record, answered by two replies in one
+    record) pair by order; a broken JSON body and one nested 200 levels deep
+    are reported as tume.malformed (the deep one never reaches json-glib)."""
+    cap = env.cap("tume-api-edge")
+    for two in (True, False):
+        rows = env.fields(cap, ["frame.number", "tume.msg_type"], filt="tume.msg_type", two_pass=two)
+        check_eq([split(r[1]) for r in rows],
+                 [["register", "validate"], ["register_reply", "config"], ["unknown"], ["error"],
+                  ["unknown"], ["error"]], "api edge: types (two-pass %s)" % two)
+    bad = env.fields(cap, ["tume.msg_type", "_ws.expert.message"], filt="tume.malformed", two_pass=True)
+    msgs = [m for r in bad for m in split(r[1]) if m.startswith("TU Me provisioning unknown: ")]
+    check_eq(len(msgs), 2, "api edge: two malformed bodies: %r" % msgs)
+    check(msgs[0].startswith("TU Me provisioning unknown: broken JSON: "), "broken JSON named: %r" % msgs[0])
+    check_eq(msgs[1], "TU Me provisioning unknown: JSON nested deeper than 64 levels", "depth named")
+    sens = env.fields(cap, ["_ws.expert.message"], filt="tume.sensitive", two_pass=True)
+    check_eq(sorted(m for r in sens for m in split(r[0]) if " carries the " in m),
+             ["TU Me config carries the SIP password", "TU Me validate carries the SMS PIN"], "api edge: sensitive")
+
+
+def case_api_message_table(env):
+    """User rows (the UAT) come before the built-in ones."""
+    cap = env.cap("tume-api-keepalive")
+    # a path-only row types the unknown GET, and its 404 reply stays "error"
+    rows = env.fields(cap, ["tume.msg_type"], filt="tume.msg_type", two_pass=True,
+                      opts=['uat:tume_api_messages:"GET","*/history/*","","history_item","request"'])
+    types = [t for r in rows for t in split(r[0])]
+    check_eq(types[14:16], ["history_item", "error"], "user row for GET */history/*")
+    check_eq(types[:14] + types[16:], API_FLOW[:14] + API_FLOW[16:], "other messages unchanged")
+    # the same keys and path as a built-in row: the user's row wins; its reply is "<type>_reply"
+    rows = env.fields(cap, ["tume.msg_type"], filt="tume.msg_type", two_pass=True,
+                      opts=['uat:tume_api_messages:"POST","*/register","msisdn,locale","signup","request"'])
+    types = [t for r in rows for t in split(r[0])]
+    check_eq(types[:2], ["signup", "signup_reply"], "user row before the built-in register row")
+    # a request-only match by content on another path is still the model's type
+    check_eq(types[2:], API_FLOW[2:], "the rest of the flow")
