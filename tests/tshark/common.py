@@ -53,6 +53,9 @@ TUME_EDGE = [
     ("MESSAGE", "edge-msg-0001@tume-iphone"),
     ("keepalive-pong", ""),
     ("202 Accepted", "edge-msg-0001@tume-iphone"),
+    # "Content-Length: 12abc": Wireshark's SIP reads it (length 0, as without
+    # the plugin on 5061), so it is typed, and tume.malformed says why
+    ("MESSAGE", "broken-0001@tume-iphone"),
 ]
 TUME_CAPTURES = {
     "tume-signalling-tls12": TUME_SIGNALLING,

@@ -83,12 +83,15 @@ def case_signalling_edge(env):
     assert_passes_agree("edge", one[0], two[0], TUME_EDGE)
     # the record holding only "OPTI" is reassembled with the next one, not HTTP
     check_eq(env.fields(cap, ["frame.number"], filt="http"), [], "edge: nothing went to HTTP")
-    bad = env.fields(cap, ["frame.number", "tume.msg_type"], filt="tume.malformed", two_pass=True)
+    bad = env.fields(cap, ["frame.number", "tume.msg_type", "_ws.expert.message"], filt="tume.malformed",
+                     two_pass=True)
     check_eq(len(bad), 1, "edge: exactly one frame with tume.malformed")
-    check_eq(bad[0][1], "", "edge: the unframeable message has no type")
+    check_eq(bad[0][1], "MESSAGE", "edge: the badly framed message is still SIP's, and typed")
+    check("Content-Length that is not plain digits" in bad[0][2] and "left to Wireshark's SIP" in bad[0][2],
+          "edge: tume.malformed says why: %r" % bad[0][2])
     # the broken message is the client's last data record
     last = max(int(r[0]) for r in two[0] if r[4])
-    check(int(bad[0][0]) > last, "edge: tume.malformed after the last typed message")
+    check_eq(int(bad[0][0]), last, "edge: tume.malformed on the last typed message")
 
 
 def case_stock_reads_broken_http(env):
