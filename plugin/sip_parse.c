@@ -343,6 +343,37 @@ strict_content_length(const guint8 *buf, gsize pos, gsize line_end, guint32 *val
     return TRUE;
 }
 
+/* A CSeq ("digits method") or RAck ("digits digits method") value that
+ * dissect_sip_common() reads to its end: it stops the whole message early
+ * when the method is missing or longer than 16 characters.  Only plain
+ * ASCII digits, blanks and a method of 1..16 letters pass. */
+static gboolean
+strict_cseq(const guint8 *buf, gsize pos, gsize line_end, guint numbers)
+{
+    gsize i = pos;
+    while (i < line_end && buf[i] != ':')
+        i++;
+    i++;
+    while (i < line_end && (buf[i] == ' ' || buf[i] == '\t'))
+        i++;
+    for (guint n = 0; n < numbers; n++) {
+        gsize d = i;
+        while (i < line_end && g_ascii_isdigit(buf[i]))
+            i++;
+        if (i == d || i - d > 10)
+            return FALSE;
+        gsize b = i;
+        while (i < line_end && (buf[i] == ' ' || buf[i] == '\t'))
+            i++;
+        if (i == b)
+            return FALSE;
+    }
+    gsize m = i;
+    while (i < line_end && g_ascii_isalpha(buf[i]))
+        i++;
+    return i == line_end && i > m && i - m <= 16;
+}
+
 #define DEFER(reason) do { if (why) *why = (reason); return TUME_SIP_FRAME_DEFER; } while (0)
 
 tume_sip_frame_t
@@ -388,7 +419,7 @@ tume_sip_frame(const guint8 *buf, gsize len, gsize *pdu_len, const char **why)
     gsize pos = 0, header_len = 0;
     guint cl_lines = 0;
     guint32 cl = 0;
-    gboolean cl_strict = FALSE, after_cl = FALSE;
+    gboolean cl_strict = FALSE, after_cl = FALSE;   /* after_cl: the line before was CL, CSeq or RAck */
     while (header_len == 0) {
         gsize e = pos;
         while (e < scan && buf[e] != '\r' && buf[e] != '\n')
@@ -413,14 +444,19 @@ tume_sip_frame(const guint8 *buf, gsize len, gsize *pdu_len, const char **why)
         }
         if (pos > 0) {                           /* a header line */
             gboolean folded = buf[pos] == ' ' || buf[pos] == '\t';
+            /* SIP joins a folded line to the value before it */
             if (folded && after_cl)
-                DEFER("a folded Content-Length header");
+                DEFER("a folded Content-Length, CSeq or RAck header");
             after_cl = FALSE;
             if (!folded) {
                 if (line_has_prefix_ci(buf, pos, e, "transfer-encoding:"))
                     DEFER("a Transfer-Encoding header in SIP");
-                if (line_has_prefix_ci(buf, pos, e, "content-length:")
-                    || line_name_is(buf, pos, e, "content-length") || line_name_is(buf, pos, e, "l")) {
+                if (line_name_is(buf, pos, e, "cseq") || line_name_is(buf, pos, e, "rack")) {
+                    if (!strict_cseq(buf, pos, e, line_name_is(buf, pos, e, "cseq") ? 1 : 2))
+                        DEFER("a CSeq or RAck header that Wireshark's SIP stops at");
+                    after_cl = TRUE;
+                }
+                if (line_name_is(buf, pos, e, "content-length") || line_name_is(buf, pos, e, "l")) {
                     cl_lines++;
                     cl_strict = strict_content_length(buf, pos, e, &cl);
                     after_cl = TRUE;

@@ -172,7 +172,15 @@ test_frame_defers(void)
         { "SIP/2.0 200 OK\r\nContent-Length: +5\r\n\r\nhello", "a Content-Length that is not plain digits below 128 KiB" },
         { "SIP/2.0 200 OK\r\nContent-Length: 131072\r\n\r\n", "a Content-Length that is not plain digits below 128 KiB" },
         { "SIP/2.0 200 OK\r\nl: 99999999999\r\n\r\n", "a Content-Length that is not plain digits below 128 KiB" },
-        { "SIP/2.0 200 OK\r\nContent-Length: 5\r\n 7\r\n\r\nhello", "a folded Content-Length header" },
+        { "SIP/2.0 200 OK\r\nContent-Length: 5\r\n 7\r\n\r\nhello", "a folded Content-Length, CSeq or RAck header" },
+        { "SIP/2.0 200 OK\r\nCSeq: 6 MESSAGE\r\n SIP\r\nl: 0\r\n\r\n", "a folded Content-Length, CSeq or RAck header" },
+        /* dissect_sip_common() stops the message at such a CSeq (method
+         * missing or longer than 16) or RAck */
+        { "SIP/2.0 200 OK\r\nCSeq: 1 \x15\x15\r\nl: 0\r\n\r\n", "a CSeq or RAck header that Wireshark's SIP stops at" },
+        { "SIP/2.0 200 OK\r\nCSeq: 1\r\nl: 0\r\n\r\n", "a CSeq or RAck header that Wireshark's SIP stops at" },
+        { "SIP/2.0 200 OK\r\ncseq: 7 ABCDEFGHIJKLMNOPQ\r\nl: 0\r\n\r\n", "a CSeq or RAck header that Wireshark's SIP stops at" },
+        { "SIP/2.0 200 OK\r\nCSeq: 7 INVITE \r\nl: 0\r\n\r\n", "a CSeq or RAck header that Wireshark's SIP stops at" },
+        { "PRACK sip:a@b SIP/2.0\r\nRAck: 1 INVITE\r\nl: 0\r\n\r\n", "a CSeq or RAck header that Wireshark's SIP stops at" },
     };
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
         gsize n = 99;
@@ -188,6 +196,10 @@ test_frame_defers(void)
                               "Content-Length: 2\r\n\r\nokNEXT";
     g_assert_cmpint(tume_sip_frame(B(ODD), &n, &why), ==, TUME_SIP_FRAME_MESSAGE);
     g_assert_cmpuint(n, ==, sizeof ODD - 1 - 4);
+    /* plain CSeq and RAck values are fine */
+    static const char CSEQ[] = "PRACK sip:a@b SIP/2.0\r\nCSeq: 2 PRACK\r\nRAck: 776656 1 INVITE\r\n"
+                               "CSeq:\t1\tABCDEFGHIJKLMNOP\r\nl: 0\r\n\r\n";
+    g_assert_cmpint(tume_sip_frame(B(CSEQ), &n, &why), ==, TUME_SIP_FRAME_MESSAGE);
     /* a folded header elsewhere does not matter */
     static const char FOLD[] = "SIP/2.0 200 OK\r\nSubject: a\r\n b\r\nl: 0\r\n\r\n";
     g_assert_cmpint(tume_sip_frame(B(FOLD), &n, &why), ==, TUME_SIP_FRAME_MESSAGE);

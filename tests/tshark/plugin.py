@@ -90,10 +90,13 @@ def case_heuristic_switches(env):
     for how in (["--disable-heuristic", "tume_sip_tls"], ["-o", "tume.sip_heuristic:FALSE"]):
         check_eq(env.fields(cap, ["frame.number"], filt="http", extra=how), stock_http,
                  "%s: the same frames are HTTP as in stock" % how)
-        rows = env.fields(cap, ["tume.evidence", "tume.msg_type", "sip.Method"], filt="tume or sip",
+        rows = env.fields(cap, ["tume.evidence", "tume.msg_type", "sip.Method", "tume.flow"], filt="tume or sip",
                           two_pass=True, extra=how)
-        # no SIP; what HTTP makes of the stream (one OPTIONS "request") is an unknown API message
-        check(all(r[1] in ("", "unknown") and r[2] == "" for r in rows), "%s: no SIP, no SIP message type" % how)
+        # no SIP; what HTTP makes of the stream (an OPTIONS "request" of
+        # version SIP/2.0) is no API message (issue 7, defect 8), and the
+        # flow keeps the role its certificate and SNI give it
+        check(all(r[1] == "" and r[2] == "" for r in rows), "%s: no SIP, no message type: %r" % (how, rows[:3]))
+        check(all(r[3] == "signalling" for r in rows), "%s: still a signalling flow: %r" % (how, rows[:3]))
         check(len(rows) > 0 and all(split(r[0]) == ["cert-subject", "cert-san", "sni"] for r in rows),
               "%s: still TU Me by certificate/SNI: %r" % (how, rows[:2]))
     stock = env.run(["-n", "-r", cap, "-V"], plugin=False)
