@@ -1,25 +1,51 @@
-/* compat.h - the few Wireshark API differences between 4.0 and 4.2+ that the
- * plugin touches, kept in one place.
+/* compat.h - every Wireshark API difference the plugin meets between 4.0,
+ * 4.4 and 4.6, in one place.  The TUME_* macros come from feature checks at
+ * configure time (cmake/TumeWiresharkChecks.cmake), not from version
+ * numbers, so a version in between builds by what its headers declare.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef TUME_COMPAT_H
 #define TUME_COMPAT_H
 
+#include <stdbool.h>
+
 #include <ws_version.h>
 #include <epan/packet.h>
 #include <epan/proto.h>
 #include <epan/ftypes/ftypes.h>
 
-#if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 2)
-#define TUME_WS_4_2 1
+/* Preferences: bool * since 4.1, gboolean * before. */
+#ifdef TUME_PREFS_BOOL_IS_BOOL
+typedef bool tume_pref_bool_t;
+#else
+typedef gboolean tume_pref_bool_t;
+#endif
+
+/* Heuristic dissectors return bool since 4.1, gboolean before. */
+#ifdef TUME_HEUR_RETURNS_BOOL
+typedef bool tume_heur_ret_t;
+#else
+typedef gboolean tume_heur_ret_t;
+#endif
+
+/* UAT update callbacks return bool since 4.1, gboolean before. */
+#ifdef TUME_UAT_CB_BOOL
+typedef bool tume_uat_ret_t;
+#else
+typedef gboolean tume_uat_ret_t;
+#endif
+
+/* tvb_get_guint8() became tvb_get_uint8() (the old name is deprecated). */
+#ifndef TUME_HAVE_TVB_GET_UINT8
+#define tvb_get_uint8 tvb_get_guint8
 #endif
 
 /* field_info::value became a pointer in 4.1. */
 static inline guint32
 tume_fvalue_uint(field_info *fi)
 {
-#ifdef TUME_WS_4_2
+#ifdef TUME_FVALUE_IS_POINTER
     return fvalue_get_uinteger(fi->value);
 #else
     return fvalue_get_uinteger(&fi->value);
@@ -29,7 +55,7 @@ tume_fvalue_uint(field_info *fi)
 static inline const char *
 tume_fvalue_string(field_info *fi)
 {
-#ifdef TUME_WS_4_2
+#ifdef TUME_FVALUE_IS_POINTER
     return fvalue_get_string(fi->value);
 #else
     return fvalue_get_string(&fi->value);
@@ -37,12 +63,34 @@ tume_fvalue_string(field_info *fi)
 }
 
 /* A "tls" heuristic that takes the session for good sets its application
- * handle through the data pointer: the handle's address in 4.0. */
+ * handle through the data pointer: a struct tlsinfo (newer versions) or the
+ * handle's address (4.0). */
+#ifdef TUME_HAVE_TLSINFO
+#include <epan/dissectors/packet-tls.h>
+#endif
 static inline void
 tume_tls_set_app_handle(void *data, dissector_handle_t handle)
 {
-    if (data != NULL)
-        *(dissector_handle_t *)data = handle;
+    if (data == NULL)
+        return;
+#ifdef TUME_HAVE_TLSINFO
+    if (((struct tlsinfo *)data)->app_handle != NULL)
+        *((struct tlsinfo *)data)->app_handle = handle;
+#else
+    *(dissector_handle_t *)data = handle;
+#endif
+}
+
+/* Did TLS add a data source of this name (e.g. "Decrypted TLS") to the
+ * packet?  get_data_source_tvb_by_name() is gone in 4.6. */
+static inline gboolean
+tume_has_data_source(packet_info *pinfo, const char *name)
+{
+#ifdef TUME_HAVE_DATA_SOURCE_TVB_BY_NAME
+    return get_data_source_tvb_by_name(pinfo, name) != NULL;
+#else
+    return get_data_source_by_name(pinfo, name) != NULL;
+#endif
 }
 
 #endif /* TUME_COMPAT_H */

@@ -41,7 +41,7 @@ static int hf_tcp_len_id = -1;
 #define TUME_DEFAULT_PROVISIONING_DOMAINS "tu.com, jajah.com"
 #define TUME_DEFAULT_USER_AGENTS        "TU Me, TUMe"
 
-static gboolean pref_sip_heuristic = TRUE;
+static tume_pref_bool_t pref_sip_heuristic = TRUE;
 static const char *pref_signalling_domains = TUME_DEFAULT_SIGNALLING_DOMAINS;
 static const char *pref_provisioning_domains = TUME_DEFAULT_PROVISIONING_DOMAINS;
 static const char *pref_user_agents = TUME_DEFAULT_USER_AGENTS;

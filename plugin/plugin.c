@@ -8,6 +8,9 @@
 #include <epan/proto.h>
 
 #include "compat.h"
+#ifdef TUME_HAVE_PLUGIN_DESCRIBE
+#include <wsutil/plugins.h>
+#endif
 
 #ifndef PLUGIN_VERSION
 #error PLUGIN_VERSION must be defined by the build
@@ -21,7 +24,7 @@ WS_DLL_PUBLIC_DEF const int plugin_want_major = WIRESHARK_VERSION_MAJOR;
 WS_DLL_PUBLIC_DEF const int plugin_want_minor = WIRESHARK_VERSION_MINOR;
 
 WS_DLL_PUBLIC void plugin_register(void);
-#ifdef TUME_WS_4_2
+#ifdef TUME_HAVE_PLUGIN_DESCRIBE
 WS_DLL_PUBLIC uint32_t plugin_describe(void);
 
 uint32_t

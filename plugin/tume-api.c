@@ -92,7 +92,7 @@ api_uat_copy(void *dest, const void *source, size_t len _U_)
     return d;
 }
 
-static gboolean
+static tume_uat_ret_t
 api_uat_update(void *record, char **error)
 {
     api_uat_rec_t *r = (api_uat_rec_t *)record;

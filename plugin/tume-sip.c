@@ -385,7 +385,7 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
          * records of CRLFs alone go to the port's dissector, as without
          * the plugin; the first other data decides. */
         int avail = tvb_captured_length(tvb), k = 0;
-        while (k + 1 < avail && tvb_get_guint8(tvb, k) == '\r' && tvb_get_guint8(tvb, k + 1) == '\n')
+        while (k + 1 < avail && tvb_get_uint8(tvb, k) == '\r' && tvb_get_uint8(tvb, k + 1) == '\n')
             k += 2;
         if (k == reported) {
             hand_to_port_dissector(tvb, pinfo, tree, 0, tls_can_desegment);
@@ -504,7 +504,7 @@ done:
 }
 
 /* Heuristic on decrypted TLS data (the session has no application handle yet). */
-static gboolean
+static tume_heur_ret_t
 dissect_tume_sip_heur_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     guint avail, off = 0;
@@ -515,12 +515,12 @@ dissect_tume_sip_heur_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, v
     avail = tvb_captured_length(tvb);
     if (avail == 0)
         return FALSE;
-    c = tvb_get_guint8(tvb, 0);
+    c = tvb_get_uint8(tvb, 0);
     if (c != '\r' && (c < 'A' || c > 'Z'))
         return FALSE;
 
     /* RFC 5626 keep-alives may come first: look past them (bounded by avail). */
-    while (off + 1 < avail && tvb_get_guint8(tvb, off) == '\r' && tvb_get_guint8(tvb, off + 1) == '\n')
+    while (off + 1 < avail && tvb_get_uint8(tvb, off) == '\r' && tvb_get_uint8(tvb, off + 1) == '\n')
         off += 2;
     if (off == avail) {
         /* Only CRLFs: SIP keep-alives, or the empty line HTTP allows before

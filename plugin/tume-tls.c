@@ -240,7 +240,7 @@ tume_tls_first_pass(packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, tum
         }
     }
     if (fields_of(tree, hf_ws_app_data) != NULL) {
-        if (get_data_source_tvb_by_name(pinfo, "Decrypted TLS") != NULL)
+        if (tume_has_data_source(pinfo, "Decrypted TLS"))
             flow->decrypted = TRUE;
         else if (!flow->decrypted && flow->not_decrypted_frame == 0)
             flow->not_decrypted_frame = pinfo->num;
