@@ -178,6 +178,45 @@ done:
     return r;
 }
 
+gboolean
+tume_http_start(const guint8 *buf, gsize len)
+{
+    static const char http[] = "HTTP/1.";
+    gsize i = 0;
+
+    if (buf == NULL)
+        return FALSE;
+    if (len >= sizeof http - 1 && memcmp(buf, http, sizeof http - 1) == 0)
+        return TRUE;
+    len = MIN(len, (gsize)TUME_SIP_START_LINE_MAX);
+    while (i < len && ((buf[i] >= 'A' && buf[i] <= 'Z') || buf[i] == '-' || buf[i] == '_'))
+        i++;
+    if (i == 0 || i > METHOD_MAX || i >= len || buf[i] != ' ')
+        return FALSE;
+    i++;
+    gsize t = i;
+    while (i < len && buf[i] > ' ' && buf[i] != 0x7f)
+        i++;
+    if (i == t || i >= len || buf[i] != ' ')
+        return FALSE;
+    i++;
+    if (len - i < sizeof http - 1 + 2 || memcmp(buf + i, http, sizeof http - 1) != 0)
+        return FALSE;
+    i += sizeof http - 1;
+    return g_ascii_isdigit(buf[i]) && (buf[i + 1] == '\r' || buf[i + 1] == '\n');
+}
+
+gboolean
+tume_sip_worth_more(const guint8 *buf, gsize len)
+{
+    if (buf == NULL || len == 0)
+        return TRUE;
+    len = MIN(len, (gsize)TUME_SIP_START_LINE_MAX);
+    if (tume_sip_classify_start(buf, len) != TUME_SIP_START_NO)
+        return TRUE;
+    return memchr(buf, ' ', len) == NULL;
+}
+
 /* ---- headers ---- */
 
 static gboolean

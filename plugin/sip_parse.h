@@ -32,6 +32,21 @@ typedef enum {
  * first few bytes.  A start line longer than TUME_SIP_START_LINE_MAX is NO. */
 tume_sip_start_t tume_sip_classify_start(const guint8 *buf, gsize len);
 
+/* Does buf start like an HTTP/1.x message: "HTTP/1." (a response), or a
+ * request line "METHOD target HTTP/1.x" complete up to its line end?  Used
+ * to tell HTTP from other data that is not SIP on a stream not decided yet. */
+gboolean tume_http_start(const guint8 *buf, gsize len);
+
+/* Bytes left over at the end of a record, with no line end: could gluing
+ * them to the next record make a start line that Wireshark's SIP reads
+ * (its sip_parse_line() takes any first token up to a space)?  TRUE for a
+ * prefix of a start line the plugin knows, or of a keep-alive, and for bytes
+ * without a space (the first token may still be growing); FALSE for other
+ * bytes with a space in them, e.g. the rest of a body whose Content-Length
+ * was too short, which would only turn the next record into a
+ * "Continuation". */
+gboolean tume_sip_worth_more(const guint8 *buf, gsize len);
+
 typedef enum {
     TUME_SIP_FRAME_MESSAGE = 0,    /* *pdu_len = whole message (headers + body) */
     TUME_SIP_FRAME_PING,           /* CRLFCRLF, *pdu_len = 4 */

@@ -206,6 +206,17 @@ rounds_end(packet_info *pinfo, tume_flow_t *flow)
         flow->sip_rescanned[d] = 0;
 }
 
+/* Is the data at offset worth gluing to the next record (tume_sip_worth_more)? */
+static gboolean
+worth_reassembling(tvbuff_t *tvb, int offset)
+{
+    int avail = tvb_captured_length_remaining(tvb, offset);
+    if (avail <= 0)
+        return TRUE;
+    int peek = MIN(avail, TUME_SIP_START_LINE_MAX);
+    return tume_sip_worth_more(tvb_get_ptr(tvb, offset, peek), (gsize)peek);
+}
+
 /* Reassembly given up (see may_reassemble): the rest is shown as data. */
 static void
 give_up(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, int offset)
@@ -234,6 +245,22 @@ step_aside(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flo
     if (labelled)
         info_label(pinfo);
     call_sip(rest, pinfo, tree, tls_can_desegment);
+    if (pinfo->desegment_len != 0 && !worth_reassembling(rest, pinfo->desegment_offset)) {
+        /* sip.tcp wants the next record glued to bytes that are no SIP
+         * start (left over after a message): it would only read them, and
+         * the messages of the next record, as a "Continuation".  Show them
+         * as data and let the next record start afresh. */
+        int at = offset + pinfo->desegment_offset;
+        pinfo->desegment_offset = 0;
+        pinfo->desegment_len = 0;
+        if (labelled && at > offset)
+            add_sip_message_items(rest, pinfo, tree, flow, &m);
+        call_data_dissector(tvb_new_subset_remaining(tvb, at), pinfo, tree);
+        flag_malformed(tvb, pinfo, tree, flow, at,
+                       why != NULL ? why : "bytes after a SIP message that start no message; not "
+                                           "reassembled with the next record");
+        return;
+    }
     /* SIP asks for more from desegment_offset on: what came before is done */
     gboolean first_done = pinfo->desegment_len == 0 || pinfo->desegment_offset > 0;
     if (labelled && first_done)
@@ -380,10 +407,14 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
     int offset = 0;
 
     tume_flow_set_decrypted(flow, pinfo);
+    if (flow->sip_stream == TUME_SIP_STREAM_OTHER && !before_decision(pinfo, flow)) {
+        hand_to_port_dissector(tvb, pinfo, tree, 0, tls_can_desegment);
+        return reported;
+    }
     if (before_decision(pinfo, flow) && !signalling_by_now(flow, pinfo)) {
-        /* Not known to be TU Me signalling and nothing but CRLFs so far:
-         * records of CRLFs alone go to the port's dissector, as without
-         * the plugin; the first other data decides. */
+        /* Not known to be TU Me signalling, and no SIP yet: a record of
+         * CRLFs alone, or one that is not SIP, goes whole to the port's
+         * dissector, as without the plugin; HTTP decides for good. */
         int avail = tvb_captured_length(tvb), k = 0;
         while (k + 1 < avail && tvb_get_uint8(tvb, k) == '\r' && tvb_get_uint8(tvb, k + 1) == '\n')
             k += 2;
@@ -392,17 +423,14 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
             return reported;
         }
         int peek = MIN(avail - k, TUME_SIP_START_LINE_MAX);
-        if (peek > 0 && tume_sip_classify_start(tvb_get_ptr(tvb, k, peek), (gsize)peek) == TUME_SIP_START_NO) {
-            decide_stream(pinfo, flow, TUME_SIP_STREAM_OTHER);
-            if (flow->sip_stream == TUME_SIP_STREAM_OTHER) {
-                hand_to_port_dissector(tvb, pinfo, tree, 0, tls_can_desegment);
-                return reported;
-            }
+        const guint8 *p = peek > 0 ? tvb_get_ptr(tvb, k, peek) : NULL;
+        if (p != NULL && p[0] != '\r'
+            && tume_sip_classify_start(p, (gsize)peek) == TUME_SIP_START_NO) {
+            if (tume_http_start(p, (gsize)peek))
+                decide_stream(pinfo, flow, TUME_SIP_STREAM_OTHER);
+            hand_to_port_dissector(tvb, pinfo, tree, 0, tls_can_desegment);
+            return reported;
         }
-    }
-    if (flow->sip_stream == TUME_SIP_STREAM_OTHER && !before_decision(pinfo, flow)) {
-        hand_to_port_dissector(tvb, pinfo, tree, 0, tls_can_desegment);
-        return reported;
     }
     rounds_begin(tvb, pinfo, flow);
 
@@ -428,13 +456,24 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
         keepalive_summary(tvb, pinfo, tree, flow, offset, &run);
 
         if (before_decision(pinfo, flow)) {
-            /* the first data that is not a keep-alive decides the stream */
+            /* The first SIP or HTTP decides the stream.  On a TU Me
+             * signalling flow, other data goes to Wireshark's SIP as on
+             * port 5061 (it may read an extension method the plugin's
+             * strict start-line check does not know) and leaves the stream
+             * open; elsewhere to the port's dissector, as without the
+             * plugin. */
             if (fr == TUME_SIP_FRAME_NOT_SIP) {
-                decide_stream(pinfo, flow, TUME_SIP_STREAM_OTHER);
-                if (flow->sip_stream == TUME_SIP_STREAM_OTHER) {
+                if (tume_http_start(p, (gsize)peek)) {
+                    decide_stream(pinfo, flow, TUME_SIP_STREAM_OTHER);
                     hand_to_port_dissector(tvb, pinfo, tree, offset, tls_can_desegment);
-                    goto done;
+                } else if (signalling_by_now(flow, pinfo)) {
+                    step_aside(tvb, pinfo, tree, flow, offset, tls_can_desegment,
+                               "data that is neither a SIP start line the plugin knows nor a keep-alive; "
+                               "left to Wireshark's SIP");
+                } else {
+                    hand_to_port_dissector(tvb, pinfo, tree, offset, tls_can_desegment);
                 }
+                goto done;
             } else if (p[0] != '\r' && (fr != TUME_SIP_FRAME_NEED_MORE
                                         || tume_sip_classify_start(p, (gsize)peek) == TUME_SIP_START_REQUEST
                                         || tume_sip_classify_start(p, (gsize)peek) == TUME_SIP_START_STATUS)) {
@@ -463,7 +502,8 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
         }
         if (fr == TUME_SIP_FRAME_NOT_SIP) {
             step_aside(tvb, pinfo, tree, flow, offset, tls_can_desegment,
-                       "data that is neither a SIP start line nor a keep-alive; left to Wireshark's SIP");
+                       "data that is neither a SIP start line the plugin knows nor a keep-alive; "
+                       "left to Wireshark's SIP");
             goto done;
         }
         if (fr == TUME_SIP_FRAME_DEFER) {
@@ -503,6 +543,21 @@ done:
     return reported;
 }
 
+/* First data that is not SIP: on a flow already shown to be TU Me
+ * signalling, keep the session all the same.  The stream dissector gives
+ * such records to the port's dissector (HTTP on 443), and SIP after them is
+ * still SIP, as it would be on port 5061. */
+static gboolean
+claim_if_signalling(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    tume_flow_t *flow = tume_flow_get(pinfo, FALSE);
+    if (flow == NULL || !signalling_by_now(flow, pinfo))
+        return FALSE;
+    tume_tls_set_app_handle(data, tume_sip_handle);
+    dissect_tume_sip_stream(tvb, pinfo, tree, NULL);
+    return TRUE;
+}
+
 /* Heuristic on decrypted TLS data (the session has no application handle yet). */
 static tume_heur_ret_t
 dissect_tume_sip_heur_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
@@ -517,7 +572,7 @@ dissect_tume_sip_heur_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, v
         return FALSE;
     c = tvb_get_uint8(tvb, 0);
     if (c != '\r' && (c < 'A' || c > 'Z'))
-        return FALSE;
+        return claim_if_signalling(tvb, pinfo, tree, data);
 
     /* RFC 5626 keep-alives may come first: look past them (bounded by avail). */
     while (off + 1 < avail && tvb_get_uint8(tvb, off) == '\r' && tvb_get_uint8(tvb, off + 1) == '\n')
@@ -548,7 +603,7 @@ dissect_tume_sip_heur_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, v
         pinfo->desegment_len = DESEGMENT_ONE_MORE_SEGMENT;
         return TRUE;
     default:
-        return FALSE;
+        return claim_if_signalling(tvb, pinfo, tree, data);
     }
 }
 

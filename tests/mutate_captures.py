@@ -38,8 +38,9 @@ Rules, per capture, the plugin against stock:
     a failing pair is measured again once before it is a finding.  Without
     --timing-plugin this check is skipped (the sanitized build is not timed).
  3. per TCP stream, every SIP message (method or status code, with Call-ID)
-    of stock tshark decoding TLS port 443 as SIP (-d tls.port==443,sip.tcp,
-    i.e. what stock does for port 5061) appears, in order, among the plugin's
+    of stock tshark decoding TLS port 443 as SIP (-d tls.port==443,sip: the
+    sip.tcp handle SIP registers for TLS port 5061; tshark 4.0 refuses the
+    name "sip.tcp" in -d) appears, in order, among the plugin's
     (plugin run without -d); every HTTP request (method, URI) and response
     (code) of stock (443 -> HTTP) appears, in order, among the plugin's.  A
     stock HTTP "request" whose version is SIP/... (HTTP misreading a SIP
@@ -50,7 +51,22 @@ Rules, per capture, the plugin against stock:
     tume.msg_type (and tume.sip.call_id) values; per frame the same presence
     of tume, from the first frame of its TCP stream that has tume in the
     one-pass run on (before it the single pass cannot know yet).
-The unmutated inputs are checked the same way first ("baseline").
+The comparisons read `-T pdml -J "frame tcp sip http tume"` output: tshark
+builds the whole tree for it (as for -V, so the plugin's tree code runs), and
+every SIP or HTTP message is one proto element, so a method or status code
+stays paired with its Call-ID even with several messages in a frame.  The
+unmutated inputs are checked the same way first ("baseline").
+
+Finding kinds: crash, sanitizer, dissector-bug, hang, exit-status, stderr
+(rule 1); slow (2); lost-sip (messages missing in a stream the plugin does
+take as SIP), lost-sip-stream (the plugin shows no SIP at all on a stream
+where stock-as-5061 shows SIP), sip-differs (--sip-exact), lost-http (3);
+pass-disagree (4); tume-present (--no-tume); stock-crash, stock-hang,
+stock-error (stock tshark itself failed; the comparisons are void).  Each
+finding keeps <out>/<n>-<input>.pcapng and a .json with the mutations, the
+reasons, stderr, and commands that reproduce it (they use copies of the
+plugin layouts under <out>).  --seed S --index N regenerates capture N of a
+campaign from the same inputs.
 
 Runs as root: tshark ignores WIRESHARK_PLUGIN_DIR for root, so every tshark
 runs as "nobody" (setpriv) with a private HOME and a private
@@ -66,6 +82,7 @@ import argparse
 import collections
 import concurrent.futures
 import difflib
+import gzip
 import html
 import json
 import os
@@ -142,7 +159,6 @@ def is_capture_file(path):
         with open(path, "rb") as f:
             head = f.read(4)
             if head[:2] == b"\x1f\x8b":
-                import gzip
                 f.seek(0)
                 with gzip.GzipFile(fileobj=f) as g:
                     head = g.read(4)
@@ -1101,6 +1117,7 @@ class Campaign:
             "mutations": o.muts,
         }
         if o.muts:
+            info["seed"], info["index"] = str(self.args.seed), int(o.label.split("-")[0])
             info["regenerate"] = "%s --plugin %s%s --seed %s --index %s" % (
                 shlex.quote(os.path.abspath(sys.argv[0])), shlex.quote(os.path.abspath(self.args.plugin)),
                 (" --timing-plugin " + shlex.quote(os.path.abspath(self.args.timing_plugin)))
@@ -1234,7 +1251,6 @@ def main():
     kinds = collections.Counter()         # finding kind -> captures
     by_source = collections.Counter()     # mutated captures per input
     mut_kinds = collections.Counter()     # mutation kind -> count
-    failed_labels = []
 
     def report(o, what):
         counters["captures"] += 1
@@ -1249,7 +1265,6 @@ def main():
             kinds.update({k for k, _d in o.findings})
             if fails:
                 counters["failed"] += 1
-                failed_labels.append(o.label)
             log("%s %s: %s -> %s" % ("FAIL" if fails else "TOLERATED", o.label,
                                      ", ".join(sorted({k for k, _ in o.findings})), o.saved))
             for k, d in o.findings:

@@ -94,6 +94,36 @@ static const char MSG_COMPACT[] =
     "compact";
 
 static void
+test_http_start(void)
+{
+    g_assert_true(tume_http_start(B("GET / HTTP/1.1\r\n")));
+    g_assert_true(tume_http_start(B("POST /tume/v1/register HTTP/1.0\n")));
+    g_assert_true(tume_http_start(B("HTTP/1.1 200 OK\r\n")));
+    g_assert_true(tume_http_start(B("HTTP/1.")));
+    g_assert_false(tume_http_start(B("GET / HTTP/1.1")));          /* line not complete */
+    g_assert_false(tume_http_start(B("OPTIONS sip:a SIP/2.0\r\n")));
+    g_assert_false(tume_http_start(B("get / HTTP/1.1\r\n")));
+    g_assert_false(tume_http_start(B("GET  / HTTP/1.1\r\n")));
+    g_assert_false(tume_http_start(B("PRI * HTTP/2.0\r\n")));
+    g_assert_false(tume_http_start(B("\r\n")));
+    g_assert_false(tume_http_start(NULL, 0));
+}
+
+static void
+test_worth_more(void)
+{
+    g_assert_true(tume_sip_worth_more(B("OPTI")));
+    g_assert_true(tume_sip_worth_more(B("O*To")));            /* an extension method SIP reads */
+    g_assert_true(tume_sip_worth_more(B("QM\t1")));
+    g_assert_true(tume_sip_worth_more(B("REGISTER sip:tume.ja")));
+    g_assert_true(tume_sip_worth_more(B("SIP/2.0 40")));
+    g_assert_true(tume_sip_worth_more(B("\r")));
+    g_assert_false(tume_sip_worth_more(B("ing first")));      /* the rest of a body */
+    g_assert_false(tume_sip_worth_more(B("\x9a\x9a \x01")));
+    g_assert_true(tume_sip_worth_more(NULL, 0));
+}
+
+static void
 test_frame_messages(void)
 {
     gsize n;
@@ -307,6 +337,8 @@ main(int argc, char **argv)
     g_test_add_func("/sip/classify/status", test_classify_status);
     g_test_add_func("/sip/classify/rejects", test_classify_rejects);
     g_test_add_func("/sip/classify/prefix-keepalive", test_classify_prefix_and_keepalive);
+    g_test_add_func("/sip/http-start", test_http_start);
+    g_test_add_func("/sip/worth-more", test_worth_more);
     g_test_add_func("/sip/frame/messages", test_frame_messages);
     g_test_add_func("/sip/frame/keepalives-bad", test_frame_keepalives_and_bad);
     g_test_add_func("/sip/frame/defers", test_frame_defers);
