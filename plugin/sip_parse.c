@@ -359,15 +359,18 @@ line_name_is(const guint8 *buf, gsize pos, gsize line_end, const char *name)
  * and dissect_sip_common() (ws_strtou32 of the value up to the line end)
  * read alike.  FALSE for anything else. */
 static gboolean
-strict_content_length(const guint8 *buf, gsize pos, gsize line_end, guint32 *value)
+strict_content_length(const guint8 *buf, gsize pos, gsize line_end, guint32 *value, gboolean *compact)
 {
     gsize i = pos;
-    if (line_name_is(buf, pos, line_end, "content-length"))
+    *compact = FALSE;
+    if (line_name_is(buf, pos, line_end, "content-length")) {
         i += 15;
-    else if (line_name_is(buf, pos, line_end, "l"))
+    } else if (line_name_is(buf, pos, line_end, "l")) {
         i += 2;
-    else
+        *compact = TRUE;
+    } else {
         return FALSE;
+    }
     while (i < line_end && (buf[i] == ' ' || buf[i] == '\t'))
         i++;
     if (i == line_end || line_end - i > 6)
@@ -458,7 +461,8 @@ tume_sip_frame(const guint8 *buf, gsize len, gsize *pdu_len, const char **why)
     gsize pos = 0, header_len = 0;
     guint cl_lines = 0;
     guint32 cl = 0;
-    gboolean cl_strict = FALSE, after_cl = FALSE;   /* after_cl: the line before was CL, CSeq or RAck */
+    gboolean cl_strict = FALSE, cl_compact = FALSE;
+    gboolean after_cl = FALSE;   /* the line before was Content-Length, CSeq or RAck */
     while (header_len == 0) {
         gsize e = pos;
         while (e < scan && buf[e] != '\r' && buf[e] != '\n')
@@ -497,7 +501,7 @@ tume_sip_frame(const guint8 *buf, gsize len, gsize *pdu_len, const char **why)
                 }
                 if (line_name_is(buf, pos, e, "content-length") || line_name_is(buf, pos, e, "l")) {
                     cl_lines++;
-                    cl_strict = strict_content_length(buf, pos, e, &cl);
+                    cl_strict = strict_content_length(buf, pos, e, &cl, &cl_compact);
                     after_cl = TRUE;
                 }
             }
@@ -515,6 +519,16 @@ tume_sip_frame(const guint8 *buf, gsize len, gsize *pdu_len, const char **why)
 
     gsize total = header_len + cl;
     if (len < total) {
+        /* req_resp_hdrs_do_reassembly() reads only "Content-Length:": with
+         * the compact form, sip.tcp shows the message cut short and the
+         * next record starts afresh.  Reassembling it would take the next
+         * record's messages as its body when the length lies. */
+        if (cl_compact) {
+            if (why)
+                *why = "a body cut by the record, with the compact Content-Length (l:) that Wireshark's "
+                       "SIP does not reassemble";
+            return TUME_SIP_FRAME_CUT;
+        }
         *pdu_len = total - len;
         return TUME_SIP_FRAME_NEED_MORE;
     }

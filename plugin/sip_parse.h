@@ -53,7 +53,9 @@ typedef enum {
     TUME_SIP_FRAME_PONG,           /* CRLF, *pdu_len = 2 */
     TUME_SIP_FRAME_NEED_MORE,      /* *pdu_len = bytes still missing, 0 if unknown */
     TUME_SIP_FRAME_NOT_SIP,        /* does not start with a SIP start line or keep-alive */
-    TUME_SIP_FRAME_DEFER           /* SIP, but only Wireshark's SIP knows where it ends (*why) */
+    TUME_SIP_FRAME_DEFER,          /* SIP, but only Wireshark's SIP knows where it ends (*why) */
+    TUME_SIP_FRAME_CUT             /* a body cut by the end of buf with the compact "l", which
+                                    * sip.tcp shows cut short without reassembling (*why) */
 } tume_sip_frame_t;
 
 /* Find the extent of the PDU at the start of buf (len bytes available).
@@ -63,8 +65,10 @@ typedef enum {
  * TCP/TLS to reassemble, dissect_sip_common() for where the message ends):
  * CRLF line ends only, a header block within TUME_SIP_HEADER_MAX, exactly
  * one Content-Length header (or "l") of plain digits up to
- * TUME_SIP_BODY_MAX, not followed by a folded line, and no
- * Transfer-Encoding.  Anything else that starts like SIP is DEFER: the
+ * TUME_SIP_BODY_MAX, not followed by a folded line, CSeq and RAck values
+ * SIP reads to their end, and no Transfer-Encoding; NEED_MORE (a body cut
+ * by the end of buf) only for "Content-Length", which sip.tcp reassembles,
+ * not for the compact "l".  Anything else that starts like SIP is DEFER: the
  * caller hands the rest of the stream to sip.tcp and lets it frame (and
  * reassemble) exactly as it would without the plugin.  *why (if not NULL)
  * receives a static English reason for DEFER. */

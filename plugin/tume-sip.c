@@ -506,6 +506,12 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
                        "left to Wireshark's SIP");
             goto done;
         }
+        if (fr == TUME_SIP_FRAME_CUT) {
+            /* as without the plugin: SIP shows it cut short (no note: a
+             * real stack may well send such a message) */
+            step_aside(tvb, pinfo, tree, flow, offset, tls_can_desegment, NULL);
+            goto done;
+        }
         if (fr == TUME_SIP_FRAME_DEFER) {
             step_aside(tvb, pinfo, tree, flow, offset, tls_can_desegment,
                        wmem_strdup_printf(pinfo->pool, "%s; framing left to Wireshark's SIP, later "

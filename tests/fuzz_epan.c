@@ -20,8 +20,9 @@
  *                   bytes, Wireshark's own "sip.tcp" must take exactly those
  *                   n bytes as one message, without asking for more, both
  *                   alone and with the following bytes; where it says
- *                   NEED_MORE, sip.tcp must ask for more too.  Anything
- *                   else aborts (a finding).
+ *                   NEED_MORE, sip.tcp must ask for exactly as much; where
+ *                   CUT, sip.tcp must show it cut short without asking.
+ *                   Anything else aborts (a finding).
  *
  *     ./tests/fuzz_epan -max_total_time=60 tests/fuzz_corpus/epan
  *
@@ -279,17 +280,18 @@ run_diff(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
     case TUME_SIP_FRAME_NEED_MORE:
         if (p[0] == '\r' || n == 0 || len < 2)
             break;   /* keep-alive halves and headers not yet whole: sip.tcp's own heuristics */
-        /* the body is cut: sip.tcp must ask for exactly the missing bytes
-         * (Content-Length), or, for the compact "l:" that its reassembly
-         * does not read, show the message cut short without asking (the
-         * plugin reassembles it: better than without it, never worse) */
+        /* the body is cut: sip.tcp must ask for exactly the missing bytes */
         first = sip_first_message(tvb, pinfo, tree, p, len, &asked);
-        if (first == G_MAXUINT32)
-            break;
-        if (asked != 0 && asked != n)
+        if (first != G_MAXUINT32 && asked != n)
             diff_fail("a cut body: sip.tcp asked for another amount", n, len, asked);
-        if (asked == 0 && first != len)
-            diff_fail("a cut body: sip.tcp neither asked for more nor took it all", n, len, first);
+        break;
+    case TUME_SIP_FRAME_CUT:
+        /* compact "l:", body cut: sip.tcp shows the message cut short and
+         * asks for nothing, so the plugin does not reassemble either */
+        first = sip_first_message(tvb, pinfo, tree, p, len, &asked);
+        if (first != G_MAXUINT32 && (asked != 0 || first != len))
+            diff_fail("a compact length cut: sip.tcp asked for more, or did not take it all", n, len,
+                      asked != 0 ? asked : first);
         break;
     default:
         break;   /* the plugin steps aside: nothing to agree on */

@@ -71,6 +71,10 @@ CERT_CAPTURES = ["tume-provisioning-tls12", "tume-signalling-rsa", "tume-cert-an
 ALL_CAPTURES = sorted(TUME_CAPTURES) + CERT_CAPTURES + ["other-sip-tls"] + NEGATIVE_CAPTURES
 
 
+# Boolean fields: Wireshark 4.0 prints them as 1/0 in -T fields, 4.2 and
+# later as True/False; the tests compare the 4.0 form.
+BOOLEAN_FIELDS = {"tume.decrypted", "tume.cert.self_signed"}
+
 AGG = "\x1f"   # aggregator for repeated fields: a byte no field value contains
 
 
@@ -152,9 +156,12 @@ class Env:
             args += ["-e", f]
         out = self.run(args, plugin=plugin)
         rows = []
+        bools = [i for i, f in enumerate(fields) if f in BOOLEAN_FIELDS]
         for line in out.splitlines():
             cols = line.split("\t")
             cols += [""] * (len(fields) - len(cols))
+            for i in bools:
+                cols[i] = {"True": "1", "False": "0"}.get(cols[i], cols[i])
             rows.append(cols)
         return rows
 

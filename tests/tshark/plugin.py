@@ -30,7 +30,9 @@ def case_plugin_registration(env):
     for f in FIELDS_IMPLEMENTED:
         check(f in fields, "tshark -G fields lacks %s" % f)
     heur = env.run(["-G", "heuristic-decodes"])
-    check(re.search(r"^tls\ttume\tT$", heur, re.M) is not None, "heuristic not on the tls list")
+    # 4.0: "tls<TAB>tume<TAB>T"; 4.2+ adds the enabled-by-default flag, the
+    # short name and the display name
+    check(re.search(r"^tls\ttume\tT(\t|$)", heur, re.M) is not None, "heuristic not on the tls list")
     # nothing of the plugin sits in front of another dissector (media_type, ports, ...)
     decodes = env.run(["-G", "decodes"])
     check(not any("tume" in l.lower() for l in decodes.splitlines()), "tume registered in a dissector table")
