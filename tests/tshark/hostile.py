@@ -233,7 +233,7 @@ def case_hostile_api_100_continue(env):
 
 
 def case_hostile_keepalive_flood(env):
-    """A flood of CRLF keep-alives (1000 records of 4096 pings) cost about
+    """A flood of CRLF keep-alives (200 records of 4096 pings) cost about
     25 x stock (an item, an expert info and Info text per ping).  Now the
     CPU time stays within 1.5 x stock + 0.5 s, pings past the first few of
     a record are counted (tume.keepalives_more), and the real messages are
