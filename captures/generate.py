@@ -23,6 +23,7 @@ captures/:
       signalling.py       A, B, G, J, K   TU Me SIP over TLS
       negatives.py        C, D, E, F      traffic that is not TU Me
       provisioning.py     H, L, M, N, O   the TU Me provisioning API
+      hostile.py          X1-X11          issue 7's regression captures (hostile input)
 
 Adding a capture: one scenario function and one (name, function, output
 mode) row in the SCENARIOS list of its family's module in gen/scenarios/.

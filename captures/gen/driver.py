@@ -29,12 +29,12 @@ import time
 from .net import start_dumpcap, stop_dumpcap
 from .pki import PKI_DIR, ensure_pki, pki_path
 from .scenarios import TLS_KEYS, TLS_RSA
-from .scenarios import negatives, provisioning, signalling
+from .scenarios import hostile, negatives, provisioning, signalling
 from .util import CAPTURES_DIR as HERE
 from .util import log, run
 
 # the scenario modules, in the order their captures are made
-FAMILIES = [signalling, negatives, provisioning]
+FAMILIES = [signalling, negatives, provisioning, hostile]
 
 SCENARIOS = [row for m in FAMILIES for row in m.SCENARIOS]
 # RSA private key used to check (and to decrypt) TLS_RSA captures

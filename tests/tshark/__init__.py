@@ -18,7 +18,9 @@ across modules.
     output_formats.py  -T fields / json / ek and -z expert agree
     plugin.py          registration, preferences, heuristic switches,
                        valgrind, all captures merged into one
-    hostile.py         hostile input (none yet)
+    hostile.py         hostile input: the regression captures of issue 7
+                       (captures X1-X11), CPU time against stock, SIP
+                       messages against stock as on port 5061
 
 Adding a case: write case_<name>(env) in the module of its area (a new
 module is picked up by itself); the next `cmake --build` re-lists the

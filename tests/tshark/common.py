@@ -10,13 +10,15 @@ can change what is tested.  "Stock" runs (plugin=False) point
 WIRESHARK_PLUGIN_DIR at an empty layout: same tshark, no plugin.
 
 Env.fields() returns one row per packet, one column per field; repeated
-values of a field are joined with AGG (split() undoes it).
+values of a field are joined with AGG (split() undoes it).  Env.cpu()
+measures the CPU time of tshark itself (os.wait4 on the child).
 """
 import os
 import pwd
 import shutil
 import subprocess
 import tempfile
+import threading
 
 # ---------------------------------------------------------------- expectations
 
@@ -125,13 +127,17 @@ class Env:
     def cap(self, name, suffix=".pcapng"):
         return os.path.join(self.cap_dir, name + suffix)
 
-    def run(self, args, plugin=True, check_rc=True, wrapper=()):
-        env = {
+    def environ(self, plugin=True):
+        """The environment of a tshark run, with or without the plugin."""
+        return {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": self.home,
             "LANG": "C.UTF-8",
             "WIRESHARK_PLUGIN_DIR": self.plugin_dir if plugin else self.stock_dir,
         }
+
+    def run(self, args, plugin=True, check_rc=True, wrapper=()):
+        env = self.environ(plugin)
         cmd = (self.drop or []) + list(wrapper) + [self.tshark] + list(args)
         p = subprocess.run(cmd, env=env, cwd=self.root, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, universal_newlines=True, timeout=600)
@@ -142,6 +148,31 @@ class Env:
         if check_rc and err:
             raise Failure("tshark wrote to stderr: %s\n%s" % (" ".join(cmd), "\n".join(err)))
         return p.stdout
+
+    def cpu(self, args, plugin=True, runs=2, timeout=600):
+        """CPU time (user + system, seconds) of tshark run with args, output
+        discarded: the best of `runs` runs.  Measured on the tshark process
+        itself with os.wait4 (setpriv execs tshark in the same process)."""
+        env = self.environ(plugin)
+        cmd = (self.drop or []) + [self.tshark] + list(args)
+        best = None
+        for _ in range(runs):
+            with tempfile.TemporaryFile() as err:
+                p = subprocess.Popen(cmd, env=env, cwd=self.root, stdout=subprocess.DEVNULL, stderr=err)
+                timer = threading.Timer(timeout, p.kill)
+                timer.start()
+                try:
+                    _, status, usage = os.wait4(p.pid, 0)
+                finally:
+                    timer.cancel()
+                p.returncode = os.waitstatus_to_exitcode(status)
+                if p.returncode != 0:
+                    err.seek(0)
+                    raise Failure("tshark failed (%d) under CPU measurement: %s\n%s" % (
+                        p.returncode, " ".join(cmd), err.read().decode(errors="replace")[-2000:]))
+            t = usage.ru_utime + usage.ru_stime
+            best = t if best is None else min(best, t)
+        return best
 
     def fields(self, cap_file, fields, filt=None, two_pass=False, opts=(), plugin=True, extra=()):
         args = ["-n", "-r", cap_file, "-T", "fields", "-E", "separator=/t",
@@ -247,3 +278,42 @@ def strip_tume(text):
         if not skipping:
             out.append(line)
     return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+
+
+# ---------------------------------------------------------------- stock "as on port 5061"
+
+# Stock tshark hands decrypted TLS/443 data to HTTP.  On port 5061 it hands it
+# to SIP (the handle SIP registers for TLS 5061 is sip.tcp), so "what stock
+# shows of SIP over TLS" is stock tshark with TLS port 443 decoded as SIP.
+SIP_AS_5061 = ["-d", "tls.port==443,sip"]
+
+
+def sip_messages(env, cap_file, plugin=True, two_pass=False):
+    """{tcp.stream: [(method or status code, Call-ID), ...]}: the SIP messages
+    Wireshark's SIP dissector shows, in stream order.  plugin=True: the plugin
+    run (no Decode As); plugin=False: stock tshark as on port 5061."""
+    rows = env.fields(cap_file, ["frame.number", "tcp.stream", "sip.Method", "sip.Status-Code", "sip.Call-ID"],
+                      filt="sip", two_pass=two_pass, plugin=plugin, extra=[] if plugin else SIP_AS_5061)
+    out = {}
+    for r in rows:
+        methods, codes, ids = split(r[2]), split(r[3]), split(r[4])
+        # the order of messages within a frame is only known when they are all
+        # requests or all responses (always so in these captures)
+        check(not (methods and codes), "frame %s mixes SIP requests and responses: %r" % (r[0], r))
+        labels = methods or codes
+        check(len(ids) == len(labels), "frame %s: %d SIP messages, %d Call-IDs: %r" % (r[0], len(labels), len(ids), r))
+        out.setdefault(int(r[1]), []).extend(zip(labels, ids))
+    return out
+
+
+def assert_cpu_bound(env, name, cap_file, factor=1.5, slack=0.5, args=()):
+    """CPU time of "tshark -r" with the plugin is at most factor x stock's +
+    slack seconds (best of 2 runs each).  Returns (plugin, stock, bound);
+    prints them."""
+    stock = env.cpu(["-n", "-r", cap_file] + list(args), plugin=False)
+    plugin = env.cpu(["-n", "-r", cap_file] + list(args))
+    bound = factor * stock + slack
+    print("  %s: CPU plugin %.2f s, stock %.2f s, bound %.2f s" % (name, plugin, stock, bound))
+    check(plugin <= bound, "%s: tshark -r with the plugin took %.2f s of CPU, stock %.2f s: over %.1f x stock + "
+          "%.1f s = %.2f s" % (name, plugin, stock, factor, slack, bound))
+    return plugin, stock, bound

@@ -3,6 +3,7 @@
     signalling.py    A, B, G, J, K: TU Me signalling (SIP over TLS)
     negatives.py     C, D, E, F: traffic that is not TU Me
     provisioning.py  H, L, M, N, O: the TU Me provisioning API (HTTPS JSON)
+    hostile.py       X1-X11: hostile input, the regression captures of issue 7
 
 (captures/README.md describes every capture by its letter.)
 
