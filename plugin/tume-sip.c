@@ -44,10 +44,15 @@ static dissector_table_t tls_port_table;
 
 /* Keep-alives of one record that get their own items; the rest are counted. */
 #define KEEPALIVE_ITEMS_MAX 8
+/* Note: a message trickling in tiny records costs a round of TLS
+ * reassembly per record, each re-reading everything pending: quadratic, in
+ * Wireshark's TLS reassembly as much as in the dissectors, exactly as when
+ * Wireshark reads the stream as SIP on port 5061.  Asking TLS for more than
+ * one segment at a time cannot avoid it: TLS takes the length asked for as
+ * the exact end of the message and cuts the next record there. */
 /* Bytes a message pending at the head of a direction may make us re-read
- * through rounds of "one more segment" reassembly before we stop asking:
- * bounds the cost of a header block (or chunked body) trickling in tiny
- * records, which would otherwise grow quadratically. */
+ * through reassembly rounds before we stop asking (a last resort against a
+ * header block that never ends). */
 #define REASSEMBLY_RESCAN_MAX (1024 * 1024)
 
 /* Evidence carried by one parsed SIP message. */
@@ -184,7 +189,8 @@ may_reassemble(tvbuff_t *tvb, packet_info *pinfo, tume_flow_t *flow)
     return FALSE;
 }
 
-/* Bookkeeping of reassembly rounds, first pass only. */
+/* Bookkeeping of reassembly rounds, first pass only (TLS replays the
+ * first pass's reassembly later). */
 static void
 rounds_begin(tvbuff_t *tvb, packet_info *pinfo, tume_flow_t *flow)
 {
@@ -202,8 +208,10 @@ rounds_end(packet_info *pinfo, tume_flow_t *flow)
         return;
     guint d = direction(pinfo, flow);
     flow->sip_pending[d] = pinfo->desegment_len != 0;
-    if (!flow->sip_pending[d])
+    if (!flow->sip_pending[d] || pinfo->desegment_offset > 0) {
+        /* nothing pending, or a new message pending after complete ones */
         flow->sip_rescanned[d] = 0;
+    }
 }
 
 /* Is the data at offset worth gluing to the next record (tume_sip_worth_more)? */
@@ -217,6 +225,41 @@ worth_reassembling(tvbuff_t *tvb, int offset)
     return tume_sip_worth_more(tvb_get_ptr(tvb, offset, peek), (gsize)peek);
 }
 
+/* After a reassembly was given up, the records of that direction are
+ * shown as data until one starts with a SIP start line: the rest of the
+ * abandoned message must not be read as messages of its own.  The state
+ * is the flow's in the first pass; a frame whose first record met it
+ * active is marked, so that later passes replay it. */
+enum { RESYNC_UNSET = 0, RESYNC_ACTIVE, RESYNC_DONE };
+
+static guint
+resync_state(packet_info *pinfo, tume_flow_t *flow)
+{
+    guint st = GPOINTER_TO_UINT(p_get_proto_data(pinfo->pool, pinfo, proto_tume, TUME_PKT_KEY_RESYNC));
+    if (st != RESYNC_UNSET)
+        return st;
+    if (PINFO_FD_VISITED(pinfo)) {
+        st = p_get_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_RESYNC) != NULL
+             ? RESYNC_ACTIVE : RESYNC_DONE;
+    } else {
+        st = flow->sip_resync[direction(pinfo, flow)] ? RESYNC_ACTIVE : RESYNC_DONE;
+        if (st == RESYNC_ACTIVE)
+            p_add_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_RESYNC, GINT_TO_POINTER(1));
+    }
+    p_add_proto_data(pinfo->pool, pinfo, proto_tume, TUME_PKT_KEY_RESYNC, GUINT_TO_POINTER(st));
+    return st;
+}
+
+static void
+set_resync(packet_info *pinfo, tume_flow_t *flow, gboolean active)
+{
+    (void)resync_state(pinfo, flow);      /* the frame's state at entry is kept first */
+    p_add_proto_data(pinfo->pool, pinfo, proto_tume, TUME_PKT_KEY_RESYNC,
+                     GUINT_TO_POINTER(active ? RESYNC_ACTIVE : RESYNC_DONE));
+    if (!PINFO_FD_VISITED(pinfo))
+        flow->sip_resync[direction(pinfo, flow)] = active;
+}
+
 /* Reassembly given up (see may_reassemble): the rest is shown as data. */
 static void
 give_up(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, int offset)
@@ -224,7 +267,8 @@ give_up(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, 
     call_data_dissector(tvb_new_subset_remaining(tvb, offset), pinfo, tree);
     flag_malformed(tvb, pinfo, tree, flow, offset,
                    "a SIP message still incomplete after reassembly rounds re-read 1 MiB; "
-                   "shown as data");
+                   "shown as data, and so is what follows up to the next SIP start line");
+    set_resync(pinfo, flow, TRUE);
 }
 
 /* Hands the rest of the data, from offset, to sip.tcp as TLS on 5061 would
@@ -431,6 +475,21 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
             hand_to_port_dissector(tvb, pinfo, tree, 0, tls_can_desegment);
             return reported;
         }
+    }
+    if (resync_state(pinfo, flow) == RESYNC_ACTIVE) {
+        int avail = tvb_captured_length(tvb);
+        int peek = MIN(avail, TUME_SIP_START_LINE_MAX);
+        tume_sip_start_t st = peek > 0 ? tume_sip_classify_start(tvb_get_ptr(tvb, 0, peek), (gsize)peek)
+                                       : TUME_SIP_START_NO;
+        if (st != TUME_SIP_START_REQUEST && st != TUME_SIP_START_STATUS) {
+            /* no dissector call here: a trickle puts hundreds of records in
+             * one frame, and each call of a protocol's dissector adds a layer
+             * (Wireshark stops a frame at gui.max_tree_depth layers) */
+            flag_malformed(tvb, pinfo, tree, flow, 0,
+                           "the rest of a SIP message whose reassembly was given up; skipped");
+            return reported;
+        }
+        set_resync(pinfo, flow, FALSE);
     }
     rounds_begin(tvb, pinfo, flow);
 

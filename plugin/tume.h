@@ -86,6 +86,7 @@ typedef struct tume_flow {
      * reassembly of the message pending at the head of the stream. */
     gboolean         sip_pending[2];
     guint32          sip_rescanned[2];
+    gboolean         sip_resync[2];  /* a reassembly was given up: skip to a start line */
 } tume_flow_t;
 
 enum {
@@ -100,6 +101,7 @@ enum {
 #define TUME_PKT_KEY_INFO        2   /* pinfo->pool: "TU Me: " is in the Info column */
 #define TUME_PKT_KEY_DECISIVE    3   /* pinfo->pool: the record that decided the stream was seen */
 #define TUME_PKT_KEY_SIP_GIVEUP  4   /* file scope: reassembly given up (tvb length + 1) */
+#define TUME_PKT_KEY_RESYNC      5   /* file scope: the frame began skipping; pool: the state now */
 
 /* The flow of pinfo's TCP conversation; created if create is TRUE. */
 tume_flow_t *tume_flow_get(packet_info *pinfo, gboolean create);
