@@ -4,10 +4,14 @@
 
 TUME_PACKAGES="build-essential cmake pkg-config python3 tshark wireshark-common
 libwireshark-dev libglib2.0-dev libjson-glib-dev libgnutls28-dev valgrind"
+# What the whole test command needs on top: clang and libFuzzer for the fuzz
+# harnesses, debootstrap for the Wireshark version matrix, file and
+# dpkg-dev for the .deb.
+TUME_TEST_PACKAGES="clang libclang-rt-dev debootstrap dpkg-dev file"
 
-tume_install_deps() {
+tume_install_deps() {   # tume_install_deps [EXTRA PACKAGES...]
     local missing="" p
-    for p in $TUME_PACKAGES; do
+    for p in $TUME_PACKAGES "$@"; do
         if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
             missing="$missing $p"
         fi

@@ -197,6 +197,25 @@ class Env:
         return rows
 
 
+def info_column(env, cap_file, filt=None, two_pass=False, opts=(), plugin=True, extra=()):
+    """{frame number: Info column} as tshark prints the summary line.  Read
+    from the summary, not from the _ws.col.Info field: since 4.2 that field
+    does not show what post-dissectors write into the column."""
+    args = ["-n", "-r", cap_file, "-o", 'gui.column.format:"No.","%m","Info","%i"'] + list(extra)
+    if two_pass:
+        args.append("-2")
+    if filt:
+        args += ["-Y", filt]
+    for o in opts:
+        args += ["-o", o]
+    out = {}
+    for line in env.run(args, plugin=plugin).splitlines():
+        num, _, info = line.strip().partition(" ")
+        if num.isdigit():
+            out[int(num)] = info.strip()
+    return out
+
+
 def split(v):
     return v.split(AGG) if v else []
 

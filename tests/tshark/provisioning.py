@@ -3,7 +3,7 @@ certificate and SNI, message types in order (one pass and -2), the
 tume.api.* fields, tume.sensitive, HTTP/JSON dissection unchanged, and the
 user message table (UAT).  (The look-alike API on another host is in
 negatives.py.)"""
-from .common import (F_ISS, F_SAN, F_SELF, F_SNI, F_SUBJ, SIG_FIELDS, assert_flow_fields, check, check_eq,
+from .common import (F_ISS, F_SAN, F_SELF, F_SNI, F_SUBJ, SIG_FIELDS, assert_flow_fields, check, check_eq, info_column,
                      expert_frames, split, strip_tume)
 
 # The reference-model API flow of scenarios L and M (captures/README.md), in order.
@@ -67,7 +67,7 @@ def case_provisioning_flow(env):
 
 API_COLS = ["frame.number", "tcp.stream", "tcp.len", "tume.flow", "tume.msg_type", "tume.evidence",
             "tume.decrypted", "tume.api.msisdn", "tume.api.user_id", "tume.api.screen_name", "tume.api.locale",
-            "tume.api.contacts", "tume.api.sip_proxy", "tume.api.keys", "_ws.col.Info"]
+            "tume.api.contacts", "tume.api.sip_proxy", "tume.api.keys"]
 
 
 def api_messages(rows):
@@ -90,6 +90,7 @@ def assert_api_capture(env, name, streams):
     # api-signature: on flows where a request matched a table row by its JSON keys
     by_content = {"register", "push_register", "validate", "profile", "contacts"}
     signed = {st for _, st, t in msgs if t in by_content}
+    info = info_column(env, cap, filt="tume.msg_type", two_pass=True)
     for r in rows2:
         if int(r[2]) == 0:
             check_eq(r[3], "", "%s: no tume without payload, frame %s" % (name, r[0]))
@@ -106,7 +107,8 @@ def assert_api_capture(env, name, streams):
         for i, col in enumerate(API_COLS[7:13], start=7):
             check_eq(r[i], want.get(col, ""), "%s: %s on the %s (frame %s)" % (name, col, t, r[0]))
         check_eq(",".join(split(r[13])), API_KEYS[t], "%s: tume.api.keys of the %s" % (name, t))
-        check(r[14].startswith("TU Me %s: " % t), "%s: Info column names the type: %r" % (name, r[14]))
+        check(info.get(int(r[0]), "").startswith("TU Me %s: " % t),
+              "%s: Info column names the type: %r" % (name, info.get(int(r[0]))))
     # sensitive content, per message type
     got = {}
     for r in env.fields(cap, ["tume.msg_type", "_ws.expert.message"], filt="tume.sensitive", two_pass=True):
