@@ -156,3 +156,22 @@ def case_merged_capture(env):
         if by_server[server] is not None:
             check_eq(msg_list(streams[s]), by_server[server], "merged stream %d messages" % s)
     check_eq(sorted(seen), sorted(by_server), "every TU Me server found once")
+
+
+def case_tls_app_handle(env):
+    """The TLS session's application-handle hand-off (a struct tlsinfo in
+    newer Wireshark, the handle's address in 4.0): once the heuristic has
+    claimed a SIP session, TLS names the plugin's stream handle as the
+    application data protocol of every later record (the first record is
+    labelled before the heuristic runs), in both passes; an HTTPS session
+    keeps HTTP."""
+    ours = "SIP stream (framed by the TU Me plugin)"
+    for name in ("tume-signalling-tls12", "tume-signalling-tls13", "other-sip-tls"):
+        cap = env.cap(name)
+        one = env.fields(cap, ["frame.number", "tls.app_data_proto"], filt="tls.app_data")
+        two = env.fields(cap, ["frame.number", "tls.app_data_proto"], filt="tls.app_data", two_pass=True)
+        check(len(one) > 5, "%s: application data records" % name)
+        check(all(r[1] == ours for r in one[1:]), "%s: one pass, records after the first: %r" % (name, one[:4]))
+        check(all(r[1] == ours for r in two), "%s: -2, every record: %r" % (name, two[:4]))
+    rows = env.fields(env.cap("other-https-json"), ["tls.app_data_proto"], filt="tls.app_data", two_pass=True)
+    check(rows and all(r[0] == "Hypertext Transfer Protocol" for r in rows), "HTTPS keeps HTTP: %r" % rows[:3])
