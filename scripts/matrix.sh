@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Wireshark version matrix: builds the plugin and runs the whole ctest
-# suite inside Debian chroots, one per Wireshark the users have, then builds
-# that version's .deb and checks it installs with apt, loads, dissects a
-# bundled capture and purges cleanly.
+# suite inside Debian chroots, one per Wireshark the users have, runs the
+# fuzz harnesses against that version's libwireshark (the plugin's SIP
+# framing against its sip.tcp), then builds that version's .deb and checks
+# it installs with apt, loads, dissects a bundled capture and purges cleanly.
 #
 #     sudo bash scripts/matrix.sh [4.0] [4.4] [4.6]      (default: all three)
 #
@@ -23,9 +24,11 @@ mirror=${TUME_MATRIX_MIRROR:-http://deb.debian.org/debian}
 export DEBIAN_FRONTEND=noninteractive
 
 # What the suite needs inside each chroot (the same as scripts/deps.sh,
-# plus dpkg-dev and file for the .deb's shared-library dependencies).
+# plus dpkg-dev and file for the .deb's shared-library dependencies, and
+# clang for the fuzz harnesses that check this version's SIP framing).
 PACKAGES="build-essential cmake pkg-config python3 tshark wireshark-common libwireshark-dev
-libglib2.0-dev libjson-glib-dev libgnutls28-dev valgrind dpkg-dev file ca-certificates"
+libglib2.0-dev libjson-glib-dev libgnutls28-dev valgrind dpkg-dev file ca-certificates
+clang libclang-rt-dev"
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "matrix: needs root (debootstrap, chroot); run it with sudo" >&2
@@ -101,7 +104,7 @@ run_version() {
     esac
     echo "== $suite: Wireshark $ws"
     src="$dir/root/tume"
-    rm -rf "$src" "$dir/root/build"
+    rm -rf "$src" "$dir/root/build" "$dir/root/build-fuzz"
     mkdir -p "$src"
     (cd "$top" && tar -c --exclude=./.git --exclude='./build*' --exclude='__pycache__' .) | tar -x -C "$src"
     log="$outdir/$ver.log"
@@ -118,6 +121,17 @@ run_version() {
     if [ "$rc" -ne 0 ]; then
         sed -n '/The following tests FAILED/,$p' "$log" >&2
         echo "matrix: $ver: ctest failed ($log)" >&2
+        return 1
+    fi
+    # this version's sip.tcp against the plugin's framing, and the plugin
+    # inside this version's epan (tests/HOSTILE.md)
+    rc=0
+    in_root "$dir" "cd /root/tume && bash tests/fuzz_budget.sh --seconds ${TUME_MATRIX_FUZZ_SECONDS:-30} \
+        --build /root/build-fuzz fuzz_sip_diff fuzz_epan" >> "$log" 2>&1 || rc=$?
+    grep -A3 '^harness' "$log" | tail -2 | sed "s/^/$ver: /"
+    if [ "$rc" -ne 0 ]; then
+        grep -E 'fuzz_sip_diff:|ERROR|SUMMARY' "$log" | head -5 >&2
+        echo "matrix: $ver: the fuzz harnesses found something ($log)" >&2
         return 1
     fi
     # the package: build it, install it with apt, use it, purge it

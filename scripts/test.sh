@@ -35,12 +35,12 @@ run_stage() {   # run_stage NAME COMMAND...: runs it, adds its own counts up
     "$@" 2>&1 | tee "$log"
     st=${PIPESTATUS[0]}
     set -e
-    # ctest: "...% tests passed, F tests failed out of N"; the others: "P passed, F failed"
+    # ctest's closing line: "...% tests passed, F tests failed out of N";
+    # the other stages close with "P passed, F failed"
     local c
-    c=$(grep -oE '[0-9]+ tests failed out of [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' | tr '\n' ' ' || true)
-    if [ -n "$c" ]; then
-        set -- $c
-        f=$1; p=$(($2 - $1))
+    if [ "$name" = ctest ]; then
+        c=$(grep -oE '[0-9]+ tests failed out of [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' | tr '\n' ' ' || true)
+        if [ -n "$c" ]; then set -- $c; f=$1; p=$(($2 - $1)); else p=0; f=1; fi
     else
         c=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 | grep -oE '[0-9]+' | tr '\n' ' ' || true)
         if [ -n "$c" ]; then set -- $c; p=$1; f=$2; else p=0; f=1; fi

@@ -33,8 +33,12 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -n "$seconds" ] || [ -n "$runs" ] || seconds=60
+mkdir -p "$build"
+build=$(cd "$build" && pwd)       # the harnesses run from their work folders
 [ ${#harnesses[@]} -gt 0 ] || harnesses=(fuzz_pure fuzz_epan fuzz_sip_diff)
 out=${out:-$build/fuzz-out}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
 
 if [ ! -x "$build/tests/fuzz_epan" ] || [ ! -x "$build/tests/fuzz_pure" ] || [ ! -x "$build/tests/fuzz_sip_diff" ]; then
     cmake -S "$top" -B "$build" -DTUME_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
