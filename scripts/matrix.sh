@@ -128,7 +128,7 @@ run_version() {
     rc=0
     in_root "$dir" "cd /root/tume && bash tests/fuzz_budget.sh --seconds ${TUME_MATRIX_FUZZ_SECONDS:-30} \
         --build /root/build-fuzz fuzz_sip_diff fuzz_epan" >> "$log" 2>&1 || rc=$?
-    grep -A3 '^harness' "$log" | tail -2 | sed "s/^/$ver: /"
+    grep -A3 '^harness' "$log" | tail -3 | sed "s/^/$ver: /"
     if [ "$rc" -ne 0 ]; then
         grep -E 'fuzz_sip_diff:|ERROR|SUMMARY' "$log" | head -5 >&2
         echo "matrix: $ver: the fuzz harnesses found something ($log)" >&2

@@ -414,7 +414,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     guint len;
     guint8 *frame = make_frame(data, size, 1024 + (fz_frame % 60000), &len);
-    prime_epan_dissect_with_postdissector_wanted_hfids(fz_edt);
+    FZ_PRIME_POSTDISSECTOR_FIELDS(fz_edt);
     epan_dissect_prime_with_hfid(fz_edt, proto_sip_id);
     fz_dissect_frame(fz_edt, ++fz_frame, WTAP_ENCAP_WIRESHARK_UPPER_PDU, frame, len);
     g_free(frame);

@@ -41,6 +41,14 @@ fz_tls_heur_data(dissector_handle_t *app)
 
 #define FZ_EPAN_INIT() epan_init(NULL, NULL, FALSE)
 
+/* Priming the post-dissectors' wanted fields: tshark's job before 4.6,
+ * done by epan itself (and no longer exported) from 4.6 on. */
+#if FZ_WS_AT_LEAST(4, 6)
+#define FZ_PRIME_POSTDISSECTOR_FIELDS(edt) ((void)(edt))
+#else
+#define FZ_PRIME_POSTDISSECTOR_FIELDS(edt) prime_epan_dissect_with_postdissector_wanted_hfids(edt)
+#endif
+
 /* Dissects one frame of encapsulation encap holding bytes[0..len). */
 static inline void
 fz_dissect_frame(epan_dissect_t *edt, guint32 num, int encap, guint8 *bytes, guint len)
