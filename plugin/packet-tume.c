@@ -1,8 +1,10 @@
-/* packet-tume.c - the TU Me protocol: registration, preferences, per-flow
- * evidence and the post-dissector that marks every packet of a TU Me flow.
+/* packet-tume.c - the TU Me protocol on top: registration, preferences,
+ * and the post-dissector that marks every packet of a TU Me flow.
  *
- * Message-level dissection lives in the glue files (tume-sip.c); pure logic
- * in sip_parse.c and domain_match.c.
+ * The data path: the glue files (tume-tls.c: handshake; tume-sip.c: the SIP
+ * stream; tume-api.c: HTTP messages) record facts in the flow module
+ * (tume-flow.c), which owns the flows and the "tume" tree; pure logic sits
+ * in the *_parse.c and domain_match.c files below them.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -14,21 +16,14 @@
 #include <epan/conversation.h>
 #include <epan/expert.h>
 
-#include "tume.h"
+#include "tume-flow.h"
+#include "tume-sip.h"
+#include "tume-tls.h"
+#include "tume-api.h"
 #include "compat.h"
 
 void proto_register_tume(void);
 void proto_reg_handoff_tume(void);
-
-int proto_tume = -1;
-
-static int hf_tume_flow = -1;
-static int hf_tume_evidence = -1;
-
-static gint ett_tume = -1;
-
-expert_field ei_tume_msg_info = EI_INIT;
-expert_field ei_tume_malformed = EI_INIT;
 
 static dissector_handle_t tume_post_handle;
 static int proto_tls_id = -1;
@@ -46,143 +41,21 @@ static const char *pref_signalling_domains = TUME_DEFAULT_SIGNALLING_DOMAINS;
 static const char *pref_provisioning_domains = TUME_DEFAULT_PROVISIONING_DOMAINS;
 static const char *pref_user_agents = TUME_DEFAULT_USER_AGENTS;
 
-static tume_config_t tume_config;
-const tume_config_t *tume_cfg = &tume_config;
-
 static void
 tume_prefs_apply(void)
 {
-    tume_strlist_free(tume_config.signalling_domains);
-    tume_strlist_free(tume_config.provisioning_domains);
-    tume_strlist_free(tume_config.user_agents);
-    tume_config.sip_heuristic = pref_sip_heuristic;
-    tume_config.signalling_domains = tume_domain_list_new(pref_signalling_domains);
-    tume_config.provisioning_domains = tume_domain_list_new(pref_provisioning_domains);
-    tume_config.user_agents = tume_product_list_new(pref_user_agents);
+    tume_config_apply(pref_sip_heuristic, pref_signalling_domains, pref_provisioning_domains,
+                      pref_user_agents);
 }
 
 static void
 tume_shutdown(void)
 {
-    tume_strlist_free(tume_config.signalling_domains);
-    tume_strlist_free(tume_config.provisioning_domains);
-    tume_strlist_free(tume_config.user_agents);
-    memset(&tume_config, 0, sizeof tume_config);
+    tume_config_free();
     tume_api_shutdown();
 }
 
-/* ---- flows ---- */
-
-tume_flow_t *
-tume_flow_get(packet_info *pinfo, gboolean create)
-{
-    conversation_t *conv;
-    tume_flow_t *flow;
-
-    if (create)
-        conv = find_or_create_conversation(pinfo);
-    else
-        conv = find_conversation_pinfo(pinfo, 0);
-    if (conv == NULL)
-        return NULL;
-    flow = (tume_flow_t *)conversation_get_proto_data(conv, proto_tume);
-    if (flow == NULL && create) {
-        flow = wmem_new0(wmem_file_scope(), tume_flow_t);
-        conversation_add_proto_data(conv, proto_tume, flow);
-    }
-    return flow;
-}
-
-void
-tume_flow_add_evidence(tume_flow_t *flow, packet_info *pinfo, guint32 evidence)
-{
-    if (flow == NULL || PINFO_FD_VISITED(pinfo))
-        return;
-    flow->evidence |= evidence;
-    if (flow->proof_frame == 0 && (evidence & TUME_EV_STRONG))
-        flow->proof_frame = pinfo->num;
-}
-
-void
-tume_flow_set_kind(tume_flow_t *flow, packet_info *pinfo, tume_flow_kind_t kind)
-{
-    if (flow != NULL && !PINFO_FD_VISITED(pinfo) && flow->kind == TUME_FLOW_UNKNOWN)
-        flow->kind = kind;
-}
-
-void
-tume_flow_set_decrypted(tume_flow_t *flow, packet_info *pinfo)
-{
-    if (flow != NULL && !PINFO_FD_VISITED(pinfo))
-        flow->decrypted = TRUE;
-}
-
-tume_flow_kind_t
-tume_flow_kind(const tume_flow_t *flow)
-{
-    return flow->kind != TUME_FLOW_UNKNOWN ? flow->kind : flow->host_kind;
-}
-
-gboolean
-tume_flow_is_tume(const tume_flow_t *flow, const packet_info *pinfo)
-{
-    if (flow == NULL || flow->proof_frame == 0)
-        return FALSE;
-    if (PINFO_FD_VISITED(pinfo))
-        return TRUE;
-    return flow->proof_frame <= pinfo->num;
-}
-
-static const char *
-flow_kind_name(tume_flow_kind_t kind)
-{
-    switch (kind) {
-    case TUME_FLOW_SIGNALLING:   return "signalling";
-    case TUME_FLOW_PROVISIONING: return "provisioning";
-    default:                     return "unknown";
-    }
-}
-
-static const char *const evidence_names[] = {
-    "cert-subject", "cert-san", "sni", "http-host", "sip-domain", "sip-user-agent",
-    "api-signature"
-};
-
-proto_tree *
-tume_packet_tree(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flow)
-{
-    proto_tree *tt = (proto_tree *)p_get_proto_data(pinfo->pool, pinfo, proto_tume, TUME_PKT_KEY_TREE);
-    if (tt != NULL || tree == NULL)
-        return tt;
-
-    /* the decrypted payload says what the flow is; else the host lists */
-    tume_flow_kind_t kind = tume_flow_kind(flow);
-    proto_item *ti = proto_tree_add_item(tree, proto_tume, tvb, 0, -1, ENC_NA);
-    tt = proto_item_add_subtree(ti, ett_tume);
-    proto_item *it = proto_tree_add_string(tt, hf_tume_flow, tvb, 0, 0, flow_kind_name(kind));
-    proto_item_set_generated(it);
-    for (guint i = 0; i < G_N_ELEMENTS(evidence_names); i++) {
-        if (flow->evidence & (1u << i)) {
-            it = proto_tree_add_string(tt, hf_tume_evidence, tvb, 0, 0, evidence_names[i]);
-            proto_item_set_generated(it);
-        }
-    }
-    tume_tls_add_flow_items(tvb, tt, flow);
-    proto_item_append_text(ti, ", %s flow", flow_kind_name(kind));
-    p_add_proto_data(pinfo->pool, pinfo, proto_tume, TUME_PKT_KEY_TREE, tt);
-    return tt;
-}
-
 /* ---- post-dissector: mark every payload packet of a TU Me flow ---- */
-
-void
-tume_want_hfids(GArray *wanted, const int *ids, guint n)
-{
-    for (guint i = 0; i < n; i++) {
-        if (ids[i] > 0)
-            g_array_append_val(wanted, ids[i]);
-    }
-}
 
 static gboolean
 frame_has_tls(packet_info *pinfo)
@@ -251,29 +124,10 @@ dissect_tume_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
 void
 proto_register_tume(void)
 {
-    static hf_register_info hf[] = {
-        { &hf_tume_flow,
-          { "Flow", "tume.flow", FT_STRING, BASE_NONE, NULL, 0x0,
-            "signalling (SIP/TLS), provisioning (JSON/HTTPS) or unknown", HFILL } },
-        { &hf_tume_evidence,
-          { "Evidence", "tume.evidence", FT_STRING, BASE_NONE, NULL, 0x0,
-            "Why this flow is TU Me", HFILL } },
-    };
-    static gint *ett[] = { &ett_tume };
-    static ei_register_info ei[] = {
-        { &ei_tume_msg_info,
-          { "tume.msg.info", PI_SEQUENCE, PI_CHAT, "TU Me message", EXPFILL } },
-        { &ei_tume_malformed,
-          { "tume.malformed", PI_MALFORMED, PI_ERROR, "Malformed TU Me message", EXPFILL } },
-    };
     module_t *module;
-    expert_module_t *expert_tume;
 
     proto_tume = proto_register_protocol("TU Me (Telefonica Digital text/talk app)", "TU Me", "tume");
-    proto_register_field_array(proto_tume, hf, array_length(hf));
-    proto_register_subtree_array(ett, array_length(ett));
-    expert_tume = expert_register_protocol(proto_tume);
-    expert_register_field_array(expert_tume, ei, array_length(ei));
+    tume_flow_register();
 
     module = prefs_register_protocol(proto_tume, tume_prefs_apply);
     prefs_register_string_preference(module, "signalling_domains",

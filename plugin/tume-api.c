@@ -22,7 +22,7 @@
 #include <epan/uat.h>
 #include <wsutil/wmem/wmem_map.h>
 
-#include "tume.h"
+#include "tume-api.h"
 #include "compat.h"
 #include "api_parse.h"
 

@@ -28,7 +28,8 @@
 #include <epan/proto_data.h>
 #include <epan/show_exception.h>
 
-#include "tume.h"
+#include "tume-flow.h"
+#include "tume-sip.h"
 #include "compat.h"
 #include "sip_parse.h"
 

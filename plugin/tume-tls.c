@@ -17,31 +17,9 @@
 #include <epan/to_str.h>
 #include <wsutil/wmem/wmem_map.h>
 
-#include "tume.h"
+#include "tume-tls.h"
 #include "compat.h"
 #include "cert_parse.h"
-
-struct tume_cert_info {
-    gboolean      parsed;
-    const char   *error;        /* why GnuTLS refused it (static) */
-    const gchar  *subject;
-    const gchar  *issuer;
-    const gchar  *subject_cn;
-    const gchar **san;          /* san_count entries */
-    guint         san_count;
-    gint64        not_before;
-    gint64        not_after;
-    gboolean      self_signed;
-    tume_cert_t  *gnutls_view;  /* kept for name coverage checks */
-};
-
-static int hf_tume_cert_subject = -1;
-static int hf_tume_cert_issuer = -1;
-static int hf_tume_cert_san = -1;
-static int hf_tume_cert_not_after = -1;
-static int hf_tume_cert_self_signed = -1;
-static int hf_tume_sni = -1;
-static int hf_tume_decrypted = -1;
 
 static expert_field ei_tume_cert_info = EI_INIT;
 static expert_field ei_tume_cert_unparsable = EI_INIT;
@@ -90,7 +68,7 @@ static void
 free_gnutls_views(gpointer key _U_, gpointer value, gpointer user_data _U_)
 {
     tume_cert_info_t *ci = (tume_cert_info_t *)value;
-    tume_cert_free(ci->gnutls_view);
+    tume_cert_free((tume_cert_t *)ci->gnutls_view);
     ci->gnutls_view = NULL;
 }
 
@@ -150,27 +128,6 @@ role_name(tume_flow_kind_t k)
     return k == TUME_FLOW_SIGNALLING ? "signalling" : k == TUME_FLOW_PROVISIONING ? "provisioning" : "TU Me";
 }
 
-/* The evidence a host name gives, and the role of its list. */
-static guint32
-host_evidence(const char *host, guint32 bit, tume_flow_kind_t *kind)
-{
-    if (host == NULL)
-        return 0;
-    switch (tume_host_role(tume_cfg->signalling_domains, tume_cfg->provisioning_domains,
-                           (const guint8 *)host, strlen(host))) {
-    case TUME_ROLE_SIGNALLING:
-        if (*kind == TUME_FLOW_UNKNOWN)
-            *kind = TUME_FLOW_SIGNALLING;
-        return bit;
-    case TUME_ROLE_PROVISIONING:
-        if (*kind == TUME_FLOW_UNKNOWN)
-            *kind = TUME_FLOW_PROVISIONING;
-        return bit;
-    default:
-        return 0;
-    }
-}
-
 static GPtrArray *
 fields_of(proto_tree *tree, int hf)
 {
@@ -214,7 +171,7 @@ tume_tls_first_pass(packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, tum
         field_info *fi = (field_info *)g_ptr_array_index(a, 0);
         flow->sni = (const gchar *)tvb_get_string_enc(wmem_file_scope(), fi->ds_tvb, fi->start,
                                                       MIN(fi->length, TUME_HOST_MAX), ENC_ASCII);
-        ev |= host_evidence(flow->sni, TUME_EV_SNI, &flow->host_kind);
+        ev |= tume_host_evidence(flow->sni, TUME_EV_SNI, &flow->host_kind);
     }
     if (flow->cipher_suite == 0 && (a = fields_of(tree, hf_ws_cipher_suite)) != NULL
         && from_server(pinfo, flow))
@@ -228,13 +185,13 @@ tume_tls_first_pass(packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, tum
             flow->cert_frame = pinfo->num;
             pkt->cert_here = TRUE;
             if (flow->cert != NULL && flow->cert->parsed) {
-                ev |= host_evidence(flow->cert->subject_cn, TUME_EV_CERT_SUBJECT, &flow->host_kind);
+                ev |= tume_host_evidence(flow->cert->subject_cn, TUME_EV_CERT_SUBJECT, &flow->host_kind);
                 for (guint i = 0; i < flow->cert->san_count; i++) {
                     /* "*.tume.jajah.com" is under jajah.com like its names are */
                     const char *san = flow->cert->san[i];
                     if (san[0] == '*' && san[1] == '.')
                         san += 2;
-                    ev |= host_evidence(san, TUME_EV_CERT_SAN, &flow->host_kind);
+                    ev |= tume_host_evidence(san, TUME_EV_CERT_SAN, &flow->host_kind);
                 }
             }
         }
@@ -247,37 +204,6 @@ tume_tls_first_pass(packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, tum
     }
     if (ev)
         tume_flow_add_evidence(flow, pinfo, ev);
-}
-
-void
-tume_tls_add_flow_items(tvbuff_t *tvb, proto_tree *tt, const tume_flow_t *flow)
-{
-    proto_item *it;
-
-    if (flow->sni != NULL) {
-        it = proto_tree_add_string(tt, hf_tume_sni, tvb, 0, 0, flow->sni);
-        proto_item_set_generated(it);
-    }
-    if (flow->cert != NULL && flow->cert->parsed) {
-        const tume_cert_info_t *c = flow->cert;
-        it = proto_tree_add_string(tt, hf_tume_cert_subject, tvb, 0, 0, c->subject);
-        proto_item_set_generated(it);
-        it = proto_tree_add_string(tt, hf_tume_cert_issuer, tvb, 0, 0, c->issuer);
-        proto_item_set_generated(it);
-        for (guint i = 0; i < c->san_count; i++) {
-            it = proto_tree_add_string(tt, hf_tume_cert_san, tvb, 0, 0, c->san[i]);
-            proto_item_set_generated(it);
-        }
-        if (c->not_after != G_MININT64) {
-            nstime_t t = { (time_t)c->not_after, 0 };
-            it = proto_tree_add_time(tt, hf_tume_cert_not_after, tvb, 0, 0, &t);
-            proto_item_set_generated(it);
-        }
-        it = proto_tree_add_boolean(tt, hf_tume_cert_self_signed, tvb, 0, 0, c->self_signed);
-        proto_item_set_generated(it);
-    }
-    it = proto_tree_add_boolean(tt, hf_tume_decrypted, tvb, 0, 0, flow->decrypted);
-    proto_item_set_generated(it);
 }
 
 static gboolean
@@ -313,7 +239,7 @@ void
 tume_tls_add_packet_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt,
                           const tume_flow_t *flow, const tume_pkt_t *pkt)
 {
-    const char *role = role_name(flow->kind != TUME_FLOW_UNKNOWN ? flow->kind : flow->host_kind);
+    const char *role = role_name(tume_flow_kind(flow));
 
     if (pkt->cert_here && flow->cert != NULL) {
         const tume_cert_info_t *c = flow->cert;
@@ -336,7 +262,7 @@ tume_tls_add_packet_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt,
             if (c->self_signed)
                 proto_tree_add_expert_format(tt, pinfo, &ei_tume_cert_self_signed, tvb, 0, 0,
                     "TU Me server certificate is self-signed (%s)", c->subject);
-            if (flow->sni != NULL && !tume_cert_covers_host(c->gnutls_view, flow->sni))
+            if (flow->sni != NULL && !tume_cert_covers_host((const tume_cert_t *)c->gnutls_view, flow->sni))
                 proto_tree_add_expert_format(tt, pinfo, &ei_tume_cert_sni_mismatch, tvb, 0, 0,
                     "TU Me server certificate does not cover the SNI %s", flow->sni);
         }
@@ -358,29 +284,6 @@ tume_tls_add_packet_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt,
 void
 tume_tls_register(void)
 {
-    static hf_register_info hf[] = {
-        { &hf_tume_cert_subject,
-          { "Certificate subject", "tume.cert.subject", FT_STRING, BASE_NONE, NULL, 0x0,
-            "Server certificate subject DN (RFC 4514)", HFILL } },
-        { &hf_tume_cert_issuer,
-          { "Certificate issuer", "tume.cert.issuer", FT_STRING, BASE_NONE, NULL, 0x0,
-            "Server certificate issuer DN (RFC 4514)", HFILL } },
-        { &hf_tume_cert_san,
-          { "Certificate SAN", "tume.cert.san", FT_STRING, BASE_NONE, NULL, 0x0,
-            "Server certificate subjectAltName dNSName", HFILL } },
-        { &hf_tume_cert_not_after,
-          { "Certificate not after", "tume.cert.not_after", FT_ABSOLUTE_TIME, ABSOLUTE_TIME_UTC, NULL, 0x0,
-            "End of the server certificate's validity", HFILL } },
-        { &hf_tume_cert_self_signed,
-          { "Certificate self-signed", "tume.cert.self_signed", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
-            "Issuer equals subject", HFILL } },
-        { &hf_tume_sni,
-          { "Server name (SNI)", "tume.sni", FT_STRING, BASE_NONE, NULL, 0x0,
-            "server_name of the ClientHello", HFILL } },
-        { &hf_tume_decrypted,
-          { "Decrypted", "tume.decrypted", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
-            "Whether the TLS payload of this flow could be decrypted", HFILL } },
-    };
     static ei_register_info ei[] = {
         { &ei_tume_cert_info,
           { "tume.cert.info", PI_SECURITY, PI_NOTE, "TU Me server certificate", EXPFILL } },
@@ -399,7 +302,6 @@ tume_tls_register(void)
     };
     expert_module_t *em;
 
-    proto_register_field_array(proto_tume, hf, array_length(hf));
     em = expert_register_protocol(proto_tume);
     expert_register_field_array(em, ei, array_length(ei));
     register_init_routine(tume_tls_init);

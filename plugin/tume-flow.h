@@ -1,27 +1,26 @@
-/* tume.h - shared state of the TU Me plugin: the protocol, its preferences
- * and the per-flow evidence that decides whether a TCP flow is TU Me.
+/* tume-flow.h - the flow module: what is known about each TCP flow (its
+ * evidence, its role, its TLS facts), the plugin's configuration, and the
+ * packet's single "tume" tree with the flow-level fields.
  *
- * packet-tume.c owns everything declared here; the glue files (tume-sip.c,
- * and later certificate and provisioning glue) only call these functions.
+ * It calls nobody above it: the glue files (tume-tls.c, tume-sip.c,
+ * tume-api.c) record facts here, and packet-tume.c (registration and the
+ * post-dissector) reads them.  Data path: TLS handshake / SIP stream / HTTP
+ * messages -> glue -> flow module -> tree.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#ifndef TUME_H
-#define TUME_H
+#ifndef TUME_FLOW_H
+#define TUME_FLOW_H
 
 #include <epan/packet.h>
-
 #include <epan/address.h>
+#include <epan/expert.h>
 #include <epan/prefs.h>
 #include <wsutil/wmem/wmem.h>
 
 #include "domain_match.h"
 
-#define TUME_PLUGIN_VERSION_STR PLUGIN_VERSION
-
-#include <epan/expert.h>
-
-extern int proto_tume;
+extern int proto_tume;      /* registered by packet-tume.c */
 
 /* Expert infos shared by every glue file (FIELDS.md). */
 extern expert_field ei_tume_msg_info;     /* tume.msg.info, chat */
@@ -36,6 +35,11 @@ typedef struct {
 } tume_config_t;
 
 extern const tume_config_t *tume_cfg;
+
+/* (Re)builds the configuration from the preference strings; frees it with NULLs. */
+void tume_config_apply(gboolean sip_heuristic, const char *signalling, const char *provisioning,
+                       const char *user_agents);
+void tume_config_free(void);
 
 typedef enum {
     TUME_FLOW_UNKNOWN = 0,
@@ -57,8 +61,21 @@ enum {
 #define TUME_EV_STRONG (TUME_EV_CERT_SUBJECT | TUME_EV_CERT_SAN | TUME_EV_SNI | \
                         TUME_EV_HTTP_HOST | TUME_EV_SIP_DOMAIN | TUME_EV_SIP_UA)
 
-/* A parsed server certificate, cached once per distinct DER (file scope). */
-typedef struct tume_cert_info tume_cert_info_t;
+/* The facts of a server certificate (parsed by tume-tls.c once per
+ * distinct DER per file). */
+typedef struct {
+    gboolean      parsed;
+    const char   *error;        /* why GnuTLS refused it (static) */
+    const gchar  *subject;
+    const gchar  *issuer;
+    const gchar  *subject_cn;
+    const gchar **san;          /* san_count entries */
+    guint         san_count;
+    gint64        not_before;
+    gint64        not_after;
+    gboolean      self_signed;
+    void         *gnutls_view;  /* tume_cert_t, for name coverage checks */
+} tume_cert_info_t;
 
 /* Per TCP conversation, wmem_file_scope().  Written on the first pass only;
  * later passes (tshark -2, the GUI) read the final state. */
@@ -95,6 +112,17 @@ enum {
     TUME_SIP_STREAM_OTHER
 };
 
+/* Per packet, wmem_file_scope(), made on the first pass for payload packets
+ * of TLS flows (the second pass of tshark primes no fields: everything it
+ * needs about the packet is here). */
+typedef struct tume_api_msg tume_api_msg_t;
+
+typedef struct {
+    gboolean has_payload;     /* TCP payload present */
+    gboolean cert_here;       /* this packet carried the server certificate */
+    wmem_list_t *api_msgs;    /* tume_api_msg_t*: provisioning messages, in order */
+} tume_pkt_t;
+
 /* Per-packet keys for p_add_proto_data(proto_tume, ...) */
 #define TUME_PKT_KEY_FILE        0   /* wmem_file_scope(): tume_pkt_t */
 #define TUME_PKT_KEY_TREE        1   /* pinfo->pool: this packet's tume subtree */
@@ -102,6 +130,9 @@ enum {
 #define TUME_PKT_KEY_DECISIVE    3   /* pinfo->pool: the record that decided the stream was seen */
 #define TUME_PKT_KEY_SIP_GIVEUP  4   /* file scope: reassembly given up (tvb length + 1) */
 #define TUME_PKT_KEY_RESYNC      5   /* file scope: the frame began skipping; pool: the state now */
+
+/* Registers the flow-level fields, subtree and shared expert infos. */
+void tume_flow_register(void);
 
 /* The flow of pinfo's TCP conversation; created if create is TRUE. */
 tume_flow_t *tume_flow_get(packet_info *pinfo, gboolean create);
@@ -111,8 +142,13 @@ void tume_flow_add_evidence(tume_flow_t *flow, packet_info *pinfo, guint32 evide
 void tume_flow_set_kind(tume_flow_t *flow, packet_info *pinfo, tume_flow_kind_t kind);
 void tume_flow_set_decrypted(tume_flow_t *flow, packet_info *pinfo);
 
+/* The evidence bit a host name gives (0: none): a signalling or
+ * provisioning domain; sets *kind to that list's role if still unknown. */
+guint32 tume_host_evidence(const char *host, guint32 bit, tume_flow_kind_t *kind);
+
 /* What the flow is: from its decrypted payload, else from the host lists. */
 tume_flow_kind_t tume_flow_kind(const tume_flow_t *flow);
+const char *tume_flow_kind_name(tume_flow_kind_t kind);
 
 /* Is this packet of the flow TU Me?  First pass: from the proving frame on;
  * later passes (tshark -2, GUI): every packet of a flow that was proved. */
@@ -120,52 +156,9 @@ gboolean tume_flow_is_tume(const tume_flow_t *flow, const packet_info *pinfo);
 
 /* The packet's single "tume" subtree (created with the flow-level fields on
  * first use in this packet).  Call only when tume_flow_is_tume() is TRUE. */
-proto_tree *tume_packet_tree(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
-                             tume_flow_t *flow);
+proto_tree *tume_packet_tree(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flow);
 
 /* Appends the valid (> 0) field ids to the post-dissector's wanted list. */
 void tume_want_hfids(GArray *wanted, const int *ids, guint n);
 
-/* ---- TLS handshake evidence (tume-tls.c) ---- */
-
-/* Per packet, wmem_file_scope(), made on the first pass for packets of TLS
- * flows (the second pass of tshark primes no fields: everything it needs
- * about the packet is here). */
-typedef struct tume_api_msg tume_api_msg_t;
-
-typedef struct {
-    gboolean has_payload;     /* TCP payload present */
-    gboolean cert_here;       /* this packet carried the server certificate */
-    wmem_list_t *api_msgs;    /* tume_api_msg_t*: provisioning messages, in order */
-} tume_pkt_t;
-
-/* Hf ids of the Wireshark fields the post-dissector reads (primed). */
-void tume_tls_wanted_hfids(GArray *wanted);
-/* First pass: record SNI, server certificate, cipher suite and decryption
- * state of this packet into the flow and pkt. */
-void tume_tls_first_pass(packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, tume_pkt_t *pkt);
-/* Flow-level certificate/SNI/decryption items of a TU Me packet. */
-void tume_tls_add_flow_items(tvbuff_t *tvb, proto_tree *tt, const tume_flow_t *flow);
-/* Packet-level expert infos (certificate note and warnings, not decrypted). */
-void tume_tls_add_packet_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt,
-                               const tume_flow_t *flow, const tume_pkt_t *pkt);
-
-/* ---- provisioning API (tume-api.c) ---- */
-
-void tume_api_wanted_hfids(GArray *wanted);
-/* First pass: read the HTTP messages of this packet (Host evidence) and, on
- * a TU Me flow, classify them into pkt->api_msgs. */
-void tume_api_first_pass(packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, tume_pkt_t *pkt);
-/* The TU Me items of the packet's provisioning messages. */
-void tume_api_add_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume_pkt_t *pkt);
-
-/* Glue registration (called from packet-tume.c). */
-void tume_sip_register(void);
-void tume_sip_handoff(void);
-void tume_tls_register(void);
-void tume_tls_handoff(void);
-void tume_api_register(module_t *module);
-void tume_api_handoff(void);
-void tume_api_shutdown(void);
-
-#endif /* TUME_H */
+#endif /* TUME_FLOW_H */

@@ -1,0 +1,22 @@
+/* tume-api.h - the TU Me provisioning API: HTTP messages of a TU Me flow,
+ * typed by the message table (tume-api.c).  Talks to the flow module and
+ * api_parse.c only.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef TUME_API_H
+#define TUME_API_H
+
+#include "tume-flow.h"
+
+void tume_api_register(module_t *module);
+void tume_api_handoff(void);
+void tume_api_shutdown(void);
+void tume_api_wanted_hfids(GArray *wanted);
+/* First pass: read the HTTP messages of this packet (Host evidence) and, on
+ * a TU Me flow, classify them into pkt->api_msgs. */
+void tume_api_first_pass(packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, tume_pkt_t *pkt);
+/* The TU Me items of the packet's provisioning messages. */
+void tume_api_add_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume_pkt_t *pkt);
+
+#endif /* TUME_API_H */

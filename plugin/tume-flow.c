@@ -1,0 +1,260 @@
+/* tume-flow.c - the flow module: per-flow facts and evidence, the
+ * configuration, and the packet's "tume" tree with the flow-level fields.
+ * It calls nothing of the plugin above it (see tume-flow.h).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <string.h>
+
+#include <epan/packet.h>
+#include <epan/proto_data.h>
+#include <epan/conversation.h>
+#include <epan/expert.h>
+
+#include "tume-flow.h"
+
+int proto_tume = -1;
+
+static int hf_tume_flow = -1;
+static int hf_tume_evidence = -1;
+static int hf_tume_sni = -1;
+static int hf_tume_cert_subject = -1;
+static int hf_tume_cert_issuer = -1;
+static int hf_tume_cert_san = -1;
+static int hf_tume_cert_not_after = -1;
+static int hf_tume_cert_self_signed = -1;
+static int hf_tume_decrypted = -1;
+static gint ett_tume = -1;
+
+expert_field ei_tume_msg_info = EI_INIT;
+expert_field ei_tume_malformed = EI_INIT;
+
+/* ---- configuration ---- */
+
+static tume_config_t tume_config;
+const tume_config_t *tume_cfg = &tume_config;
+
+void
+tume_config_free(void)
+{
+    tume_strlist_free(tume_config.signalling_domains);
+    tume_strlist_free(tume_config.provisioning_domains);
+    tume_strlist_free(tume_config.user_agents);
+    memset(&tume_config, 0, sizeof tume_config);
+}
+
+void
+tume_config_apply(gboolean sip_heuristic, const char *signalling, const char *provisioning,
+                  const char *user_agents)
+{
+    tume_config_free();
+    tume_config.sip_heuristic = sip_heuristic;
+    tume_config.signalling_domains = tume_domain_list_new(signalling);
+    tume_config.provisioning_domains = tume_domain_list_new(provisioning);
+    tume_config.user_agents = tume_product_list_new(user_agents);
+}
+
+/* ---- flows ---- */
+
+tume_flow_t *
+tume_flow_get(packet_info *pinfo, gboolean create)
+{
+    conversation_t *conv;
+    tume_flow_t *flow;
+
+    if (create)
+        conv = find_or_create_conversation(pinfo);
+    else
+        conv = find_conversation_pinfo(pinfo, 0);
+    if (conv == NULL)
+        return NULL;
+    flow = (tume_flow_t *)conversation_get_proto_data(conv, proto_tume);
+    if (flow == NULL && create) {
+        flow = wmem_new0(wmem_file_scope(), tume_flow_t);
+        conversation_add_proto_data(conv, proto_tume, flow);
+    }
+    return flow;
+}
+
+void
+tume_flow_add_evidence(tume_flow_t *flow, packet_info *pinfo, guint32 evidence)
+{
+    if (flow == NULL || PINFO_FD_VISITED(pinfo))
+        return;
+    flow->evidence |= evidence;
+    if (flow->proof_frame == 0 && (evidence & TUME_EV_STRONG))
+        flow->proof_frame = pinfo->num;
+}
+
+void
+tume_flow_set_kind(tume_flow_t *flow, packet_info *pinfo, tume_flow_kind_t kind)
+{
+    if (flow != NULL && !PINFO_FD_VISITED(pinfo) && flow->kind == TUME_FLOW_UNKNOWN)
+        flow->kind = kind;
+}
+
+void
+tume_flow_set_decrypted(tume_flow_t *flow, packet_info *pinfo)
+{
+    if (flow != NULL && !PINFO_FD_VISITED(pinfo))
+        flow->decrypted = TRUE;
+}
+
+guint32
+tume_host_evidence(const char *host, guint32 bit, tume_flow_kind_t *kind)
+{
+    if (host == NULL)
+        return 0;
+    switch (tume_host_role(tume_cfg->signalling_domains, tume_cfg->provisioning_domains,
+                           (const guint8 *)host, strlen(host))) {
+    case TUME_ROLE_SIGNALLING:
+        if (*kind == TUME_FLOW_UNKNOWN)
+            *kind = TUME_FLOW_SIGNALLING;
+        return bit;
+    case TUME_ROLE_PROVISIONING:
+        if (*kind == TUME_FLOW_UNKNOWN)
+            *kind = TUME_FLOW_PROVISIONING;
+        return bit;
+    default:
+        return 0;
+    }
+}
+
+tume_flow_kind_t
+tume_flow_kind(const tume_flow_t *flow)
+{
+    return flow->kind != TUME_FLOW_UNKNOWN ? flow->kind : flow->host_kind;
+}
+
+const char *
+tume_flow_kind_name(tume_flow_kind_t kind)
+{
+    switch (kind) {
+    case TUME_FLOW_SIGNALLING:   return "signalling";
+    case TUME_FLOW_PROVISIONING: return "provisioning";
+    default:                     return "unknown";
+    }
+}
+
+gboolean
+tume_flow_is_tume(const tume_flow_t *flow, const packet_info *pinfo)
+{
+    if (flow == NULL || flow->proof_frame == 0)
+        return FALSE;
+    if (PINFO_FD_VISITED(pinfo))
+        return TRUE;
+    return flow->proof_frame <= pinfo->num;
+}
+
+/* ---- the packet's tume tree ---- */
+
+static const char *const evidence_names[] = {
+    "cert-subject", "cert-san", "sni", "http-host", "sip-domain", "sip-user-agent",
+    "api-signature"
+};
+
+static void
+add_generated_string(proto_tree *tt, int hf, tvbuff_t *tvb, const char *v)
+{
+    proto_item_set_generated(proto_tree_add_string(tt, hf, tvb, 0, 0, v));
+}
+
+/* SNI, certificate and decryption facts of the flow. */
+static void
+add_tls_items(tvbuff_t *tvb, proto_tree *tt, const tume_flow_t *flow)
+{
+    if (flow->sni != NULL)
+        add_generated_string(tt, hf_tume_sni, tvb, flow->sni);
+    if (flow->cert != NULL && flow->cert->parsed) {
+        const tume_cert_info_t *c = flow->cert;
+        add_generated_string(tt, hf_tume_cert_subject, tvb, c->subject);
+        add_generated_string(tt, hf_tume_cert_issuer, tvb, c->issuer);
+        for (guint i = 0; i < c->san_count; i++)
+            add_generated_string(tt, hf_tume_cert_san, tvb, c->san[i]);
+        if (c->not_after != G_MININT64) {
+            nstime_t t = { (time_t)c->not_after, 0 };
+            proto_item_set_generated(proto_tree_add_time(tt, hf_tume_cert_not_after, tvb, 0, 0, &t));
+        }
+        proto_item_set_generated(proto_tree_add_boolean(tt, hf_tume_cert_self_signed, tvb, 0, 0,
+                                                        c->self_signed));
+    }
+    proto_item_set_generated(proto_tree_add_boolean(tt, hf_tume_decrypted, tvb, 0, 0, flow->decrypted));
+}
+
+proto_tree *
+tume_packet_tree(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flow)
+{
+    proto_tree *tt = (proto_tree *)p_get_proto_data(pinfo->pool, pinfo, proto_tume, TUME_PKT_KEY_TREE);
+    if (tt != NULL || tree == NULL)
+        return tt;
+
+    /* the decrypted payload says what the flow is; else the host lists */
+    tume_flow_kind_t kind = tume_flow_kind(flow);
+    proto_item *ti = proto_tree_add_item(tree, proto_tume, tvb, 0, -1, ENC_NA);
+    tt = proto_item_add_subtree(ti, ett_tume);
+    add_generated_string(tt, hf_tume_flow, tvb, tume_flow_kind_name(kind));
+    for (guint i = 0; i < G_N_ELEMENTS(evidence_names); i++) {
+        if (flow->evidence & (1u << i))
+            add_generated_string(tt, hf_tume_evidence, tvb, evidence_names[i]);
+    }
+    add_tls_items(tvb, tt, flow);
+    proto_item_append_text(ti, ", %s flow", tume_flow_kind_name(kind));
+    p_add_proto_data(pinfo->pool, pinfo, proto_tume, TUME_PKT_KEY_TREE, tt);
+    return tt;
+}
+
+void
+tume_want_hfids(GArray *wanted, const int *ids, guint n)
+{
+    for (guint i = 0; i < n; i++) {
+        if (ids[i] > 0)
+            g_array_append_val(wanted, ids[i]);
+    }
+}
+
+void
+tume_flow_register(void)
+{
+    static hf_register_info hf[] = {
+        { &hf_tume_flow,
+          { "Flow", "tume.flow", FT_STRING, BASE_NONE, NULL, 0x0,
+            "signalling (SIP/TLS), provisioning (JSON/HTTPS) or unknown", HFILL } },
+        { &hf_tume_evidence,
+          { "Evidence", "tume.evidence", FT_STRING, BASE_NONE, NULL, 0x0,
+            "Why this flow is TU Me", HFILL } },
+        { &hf_tume_cert_subject,
+          { "Certificate subject", "tume.cert.subject", FT_STRING, BASE_NONE, NULL, 0x0,
+            "Server certificate subject DN (RFC 4514)", HFILL } },
+        { &hf_tume_cert_issuer,
+          { "Certificate issuer", "tume.cert.issuer", FT_STRING, BASE_NONE, NULL, 0x0,
+            "Server certificate issuer DN (RFC 4514)", HFILL } },
+        { &hf_tume_cert_san,
+          { "Certificate SAN", "tume.cert.san", FT_STRING, BASE_NONE, NULL, 0x0,
+            "Server certificate subjectAltName dNSName", HFILL } },
+        { &hf_tume_cert_not_after,
+          { "Certificate not after", "tume.cert.not_after", FT_ABSOLUTE_TIME, ABSOLUTE_TIME_UTC, NULL, 0x0,
+            "End of the server certificate's validity", HFILL } },
+        { &hf_tume_cert_self_signed,
+          { "Certificate self-signed", "tume.cert.self_signed", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "Issuer equals subject", HFILL } },
+        { &hf_tume_sni,
+          { "Server name (SNI)", "tume.sni", FT_STRING, BASE_NONE, NULL, 0x0,
+            "server_name of the ClientHello", HFILL } },
+        { &hf_tume_decrypted,
+          { "Decrypted", "tume.decrypted", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "Whether the TLS payload of this flow could be decrypted", HFILL } },
+    };
+    static gint *ett[] = { &ett_tume };
+    static ei_register_info ei[] = {
+        { &ei_tume_msg_info,
+          { "tume.msg.info", PI_SEQUENCE, PI_CHAT, "TU Me message", EXPFILL } },
+        { &ei_tume_malformed,
+          { "tume.malformed", PI_MALFORMED, PI_ERROR, "Malformed TU Me message", EXPFILL } },
+    };
+    expert_module_t *em;
+
+    proto_register_field_array(proto_tume, hf, array_length(hf));
+    proto_register_subtree_array(ett, array_length(ett));
+    em = expert_register_protocol(proto_tume);
+    expert_register_field_array(em, ei, array_length(ei));
+}
