@@ -7,7 +7,8 @@
 # Output (cache variables, 1 or empty): TUME_HAVE_TLSINFO,
 # TUME_HAVE_TVB_GET_UINT8, TUME_PREFS_BOOL_IS_BOOL, TUME_HEUR_RETURNS_BOOL,
 # TUME_UAT_CB_BOOL, TUME_HAVE_DATA_SOURCE_TVB_BY_NAME, TUME_HAVE_PLUGIN_DESCRIBE,
-# TUME_FVALUE_IS_POINTER; TUME_FEATURE_DEFINITIONS lists those found.
+# TUME_FVALUE_IS_POINTER, TUME_HAVE_DATA_SOURCE_DESCRIPTION;
+# TUME_FEATURE_DEFINITIONS lists those found.
 include(CheckCSourceCompiles)
 
 set(CMAKE_REQUIRED_INCLUDES ${TUME_CHECK_INCLUDES})
@@ -39,6 +40,11 @@ check_c_source_compiles("${_pre}
 int main(void) { return get_data_source_tvb_by_name((packet_info *)0, \"x\") != 0; }"
   TUME_HAVE_DATA_SOURCE_TVB_BY_NAME)
 
+# the description of a data source (4.6) instead of its name (before)
+check_c_source_compiles("${_pre}
+int main(void) { return get_data_source_description((const struct data_source *)0) != 0; }"
+  TUME_HAVE_DATA_SOURCE_DESCRIPTION)
+
 check_c_source_compiles("#include <wsutil/plugins.h>
 int main(void) { return (int)WS_PLUGIN_DESC_DISSECTOR; }" TUME_HAVE_PLUGIN_DESCRIBE)
 
@@ -52,7 +58,8 @@ unset(CMAKE_REQUIRED_FLAGS)
 
 set(TUME_FEATURE_DEFINITIONS "")
 foreach(_f TUME_HAVE_TLSINFO TUME_HAVE_TVB_GET_UINT8 TUME_PREFS_BOOL_IS_BOOL TUME_HEUR_RETURNS_BOOL
-           TUME_UAT_CB_BOOL TUME_HAVE_DATA_SOURCE_TVB_BY_NAME TUME_HAVE_PLUGIN_DESCRIBE TUME_FVALUE_IS_POINTER)
+           TUME_UAT_CB_BOOL TUME_HAVE_DATA_SOURCE_TVB_BY_NAME TUME_HAVE_PLUGIN_DESCRIBE TUME_FVALUE_IS_POINTER
+           TUME_HAVE_DATA_SOURCE_DESCRIPTION)
   if(${_f})
     list(APPEND TUME_FEATURE_DEFINITIONS ${_f})
   endif()

@@ -93,4 +93,23 @@ tume_has_data_source(packet_info *pinfo, const char *name)
 #endif
 }
 
+/* Calls fn(tvb, user) for each data source of the packet whose name
+ * starts with prefix ("Decrypted TLS"), in the order they were added. */
+static inline void
+tume_each_data_source(packet_info *pinfo, const char *prefix, void (*fn)(tvbuff_t *, void *), void *user)
+{
+    for (GSList *l = pinfo->data_src; l != NULL; l = l->next) {
+        const struct data_source *src = (const struct data_source *)l->data;
+#ifdef TUME_HAVE_DATA_SOURCE_DESCRIPTION
+        char *name = get_data_source_description(src);
+#else
+        char *name = get_data_source_name(src);
+#endif
+        gboolean match = name != NULL && g_str_has_prefix(name, prefix);
+        wmem_free(NULL, name);
+        if (match)
+            fn(get_data_source_tvb(src), user);
+    }
+}
+
 #endif /* TUME_COMPAT_H */

@@ -27,7 +27,6 @@ void proto_reg_handoff_tume(void);
 
 static dissector_handle_t tume_post_handle;
 static int proto_tls_id = -1;
-static int hf_tcp_len_id = -1;
 
 
 /* ---- preferences ---- */
@@ -67,55 +66,80 @@ frame_has_tls(packet_info *pinfo)
     return FALSE;
 }
 
-/* TCP payload length of this packet from the primed tcp.len field; when no
- * tree was built (nothing primed), fall back to "TLS saw data". */
+/* Does this TCP packet carry payload?  Read from the packet's own IP and
+ * TCP headers, found through the network source address (which points into
+ * the frame's bytes): no protocol tree needed.  When the address is not in
+ * the frame (IP reassembly, say) or the headers are not plain IPv4/IPv6 +
+ * TCP, fall back to "TLS saw data in this packet". */
 static gboolean
-frame_has_tcp_payload(packet_info *pinfo, proto_tree *tree)
+frame_has_tcp_payload(tvbuff_t *tvb, packet_info *pinfo)
 {
-    if (tree != NULL && hf_tcp_len_id > 0) {
-        GPtrArray *arr = proto_get_finfo_ptr_array(tree, hf_tcp_len_id);
-        if (arr != NULL && arr->len > 0) {
-            field_info *fi = (field_info *)g_ptr_array_index(arr, arr->len - 1);
-            return tume_fvalue_uint(fi) > 0;
-        }
+    guint len = tvb_captured_length(tvb);
+    const guint8 *base = tvb_get_ptr(tvb, 0, (gint)len);
+    const guint8 *src = (const guint8 *)pinfo->net_src.data;
+    guint ip, tcp, total = 0, hdr;
+
+    if (src == NULL || src < base || src >= base + len)
+        return frame_has_tls(pinfo);
+    guint at = (guint)(src - base);
+    if (pinfo->net_src.type == AT_IPv4 && at >= 12) {
+        ip = at - 12;
+        if (ip + 20 > len || (tvb_get_uint8(tvb, ip) >> 4) != 4 || tvb_get_uint8(tvb, ip + 9) != 6)
+            return frame_has_tls(pinfo);
+        hdr = (tvb_get_uint8(tvb, ip) & 0x0f) * 4u;
+        total = tvb_get_ntohs(tvb, ip + 2);
+        if (total == 0)                       /* TSO / GSO: the capture's own length */
+            total = tvb_reported_length(tvb) - ip;
+    } else if (pinfo->net_src.type == AT_IPv6 && at >= 8) {
+        ip = at - 8;
+        if (ip + 40 > len || (tvb_get_uint8(tvb, ip) >> 4) != 6 || tvb_get_uint8(tvb, ip + 6) != 6)
+            return frame_has_tls(pinfo);      /* extension headers: not worth walking here */
+        hdr = 40;
+        total = 40u + tvb_get_ntohs(tvb, ip + 4);
+    } else {
+        return frame_has_tls(pinfo);
     }
-    return frame_has_tls(pinfo);
+    tcp = ip + hdr;
+    if (tcp + 13 > len)
+        return frame_has_tls(pinfo);
+    guint doff = (tvb_get_uint8(tvb, tcp + 12) >> 4) * 4u;
+    return total > hdr + doff;
 }
 
 static int
 dissect_tume_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
-    tume_pkt_t *pkt;
+    tume_pkt_t *pkt = NULL;
     tume_flow_t *flow;
 
     if (pinfo->ptype != PT_TCP)
         return 0;
-
+    tume_tls_watch(pinfo);
+    flow = tume_flow_get(pinfo, FALSE);
     if (!PINFO_FD_VISITED(pinfo)) {
-        flow = tume_flow_get(pinfo, FALSE);
         if (flow == NULL) {
             if (!frame_has_tls(pinfo))
                 return 0;
-            flow = tume_flow_get(pinfo, TRUE);
+            flow = tume_flow_get(pinfo, TRUE);    /* TLS that no front saw (Decode As, say) */
         }
-        pkt = wmem_new0(wmem_file_scope(), tume_pkt_t);
-        pkt->has_payload = frame_has_tcp_payload(pinfo, tree);
-        tume_tls_first_pass(pinfo, tree, flow, pkt);
-        tume_api_first_pass(pinfo, tree, flow, pkt);
-        if (!pkt->has_payload)
-            return 0;           /* nothing to mark, nothing to keep */
-        p_add_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_FILE, pkt);
+        tume_pkt_t found = { NULL };
+        tume_api_first_pass(pinfo, tree, flow, &found);
+        if (found.api_msgs != NULL) {
+            pkt = wmem_new(wmem_file_scope(), tume_pkt_t);
+            *pkt = found;
+            p_add_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_FILE, pkt);
+        }
     } else {
-        pkt = (tume_pkt_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_FILE);
-        if (pkt == NULL)
+        if (flow == NULL)
             return 0;
-        flow = tume_flow_get(pinfo, FALSE);
+        pkt = (tume_pkt_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_FILE);
     }
-    if (tume_flow_is_tume(flow, pinfo)) {
-        proto_tree *tt = tume_packet_tree(tvb, pinfo, tree, flow);
-        tume_tls_add_packet_items(tvb, pinfo, tt, flow, pkt);
+    if (!tume_flow_is_tume(flow, pinfo) || !frame_has_tcp_payload(tvb, pinfo))
+        return 0;
+    proto_tree *tt = tume_packet_tree(tvb, pinfo, tree, flow);
+    tume_tls_add_packet_items(tvb, pinfo, tt, flow);
+    if (pkt != NULL)
         tume_api_add_items(tvb, pinfo, tt, pkt);
-    }
     return 0;
 }
 
@@ -169,7 +193,6 @@ proto_reg_handoff_tume(void)
     GArray *wanted;
 
     proto_tls_id = proto_get_id_by_filter_name("tls");
-    hf_tcp_len_id = proto_registrar_get_id_byname("tcp.len");
     tume_sip_handoff();
     tume_tls_handoff();
     tume_api_handoff();
@@ -178,8 +201,6 @@ proto_reg_handoff_tume(void)
      * protocol tree for every packet (tests/benchmark.py measures the cost). */
     register_postdissector(tume_post_handle);
     wanted = g_array_new(FALSE, FALSE, (guint)sizeof(int));
-    tume_want_hfids(wanted, &hf_tcp_len_id, 1);
-    tume_tls_wanted_hfids(wanted);
     tume_api_wanted_hfids(wanted);
     set_postdissector_wanted_hfids(tume_post_handle, wanted);
 }

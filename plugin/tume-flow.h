@@ -92,6 +92,7 @@ typedef struct tume_flow {
     address          server_addr;    /* who received the ClientHello */
     guint32          server_port;
     guint32          cipher_suite;   /* from the ServerHello; 0 unknown */
+    gboolean         tls13;          /* the ServerHello chose TLS 1.3 */
     wmem_map_t      *api_requests;   /* HTTP request number -> request (frames with one message) */
     wmem_list_t     *api_pending;    /* requests not answered yet, oldest first */
     /* The TLS session's application data as the SIP stream dissector sees
@@ -112,14 +113,12 @@ enum {
     TUME_SIP_STREAM_OTHER
 };
 
-/* Per packet, wmem_file_scope(), made on the first pass for payload packets
- * of TLS flows (the second pass of tshark primes no fields: everything it
- * needs about the packet is here). */
+/* Per packet, wmem_file_scope(), made on the first pass for packets that
+ * carry provisioning messages of a TU Me flow (the second pass of tshark
+ * primes no fields: everything it needs about the packet is here). */
 typedef struct tume_api_msg tume_api_msg_t;
 
 typedef struct {
-    gboolean has_payload;     /* TCP payload present */
-    gboolean cert_here;       /* this packet carried the server certificate */
     wmem_list_t *api_msgs;    /* tume_api_msg_t*: provisioning messages, in order */
 } tume_pkt_t;
 

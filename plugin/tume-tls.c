@@ -1,12 +1,12 @@
 /* tume-tls.c - who is on the other end: SNI, the server certificate and
  * whether the payload was decrypted, as TU Me flow evidence.
  *
- * The post-dissector (packet-tume.c) primes the Wireshark fields listed in
- * tume_tls_wanted_hfids() and, on the first pass only, hands each packet of
- * a TLS flow to tume_tls_first_pass(), which records what the handshake
- * showed.  Certificates are parsed by GnuTLS (cert_parse.c) once per distinct
- * DER per capture file, from the bytes Wireshark's TLS dissector found:
- * TLS 1.0-1.2 in clear, TLS 1.3 once keys decrypt the handshake.
+ * A front dissector, set on a TLS conversation's first packet, reads those
+ * facts from the handshake records (tls_parse.c) before handing every byte
+ * to Wireshark's TLS, and retires once the handshake is over: no protocol
+ * tree is needed.  Certificates are parsed by GnuTLS (cert_parse.c) once per
+ * distinct DER per capture file: TLS 1.0-1.2 in clear, TLS 1.3 once keys
+ * decrypt the handshake.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -15,11 +15,15 @@
 #include <epan/packet.h>
 #include <epan/expert.h>
 #include <epan/to_str.h>
+#include <epan/conversation.h>
+#include <epan/prefs.h>
+#include <epan/prefs-int.h>
 #include <wsutil/wmem/wmem_map.h>
 
 #include "tume-tls.h"
 #include "compat.h"
 #include "cert_parse.h"
+#include "tls_parse.h"
 
 static expert_field ei_tume_cert_info = EI_INIT;
 static expert_field ei_tume_cert_unparsable = EI_INIT;
@@ -29,15 +33,8 @@ static expert_field ei_tume_cert_self_signed = EI_INIT;
 static expert_field ei_tume_cert_sni_mismatch = EI_INIT;
 static expert_field ei_tume_not_decrypted = EI_INIT;
 
-/* Wireshark's own fields we read */
-static int hf_ws_hs_type = -1;
-static int hf_ws_sni = -1;
-static int hf_ws_cert = -1;
-static int hf_ws_app_data = -1;
+/* TLS's cipher suite names, to tell RSA key exchange */
 static int hf_ws_cipher_suite = -1;
-
-#define TLS_HS_CLIENT_HELLO 1
-#define TLS_HS_SERVER_HELLO 2
 
 /* DER -> parsed certificate, per capture file */
 static wmem_map_t *cert_cache;
@@ -128,20 +125,61 @@ role_name(tume_flow_kind_t k)
     return k == TUME_FLOW_SIGNALLING ? "signalling" : k == TUME_FLOW_PROVISIONING ? "provisioning" : "TU Me";
 }
 
-static GPtrArray *
-fields_of(proto_tree *tree, int hf)
+/* ---- the front: TLS handshake facts without a protocol tree ----
+ *
+ * On the first packet of a TCP conversation on a port that Wireshark gives
+ * to TLS, the post-dissector sets this front as the conversation's
+ * dissector (TCP tries conversation dissectors first).  The front reads
+ * the ClientHello's server_name, the ServerHello's cipher suite and version
+ * and the server's first certificate from the complete TLS records TCP
+ * hands it (and, for TLS 1.3, from what TLS decrypted), then calls
+ * Wireshark's TLS with the same data, reassembly ability and port, so TLS
+ * does exactly what it would have done.  Once the server has sent
+ * application data it retires: TCP calls TLS directly from then on.  It
+ * steps aside (is never set) when the user changed what the TCP port
+ * decodes as, or asked TCP to try heuristics first. */
+
+static dissector_handle_t tume_front_handle;
+static dissector_handle_t tls_handle;
+static dissector_table_t tcp_port_table;
+
+/* TLS on this conversation's port, as TCP would choose it, or 0. */
+static guint32
+tls_port(packet_info *pinfo)
 {
-    if (tree == NULL || hf <= 0)
-        return NULL;
-    GPtrArray *a = proto_get_finfo_ptr_array(tree, hf);
-    return (a != NULL && a->len > 0) ? a : NULL;
+    guint32 ports[2] = { MIN(pinfo->srcport, pinfo->destport), MAX(pinfo->srcport, pinfo->destport) };
+    for (guint i = 0; i < 2; i++) {
+        if (dissector_is_uint_changed(tcp_port_table, ports[i]))
+            return 0;             /* Decode As: the user decides, not us */
+    }
+    for (guint i = 0; i < 2; i++) {
+        if (dissector_get_uint_handle(tcp_port_table, ports[i]) == tls_handle)
+            return ports[i];
+    }
+    return 0;
+}
+
+static gboolean
+tcp_tries_heuristics_first(void)
+{
+    module_t *tcp = prefs_find_module("tcp");
+    pref_t *p = tcp != NULL ? prefs_find_preference(tcp, "try_heuristic_first") : NULL;
+    return p != NULL && prefs_get_bool_value(p, pref_current);
 }
 
 void
-tume_tls_wanted_hfids(GArray *wanted)
+tume_tls_watch(packet_info *pinfo)
 {
-    int ids[] = { hf_ws_hs_type, hf_ws_sni, hf_ws_cert, hf_ws_app_data, hf_ws_cipher_suite };
-    tume_want_hfids(wanted, ids, G_N_ELEMENTS(ids));
+    conversation_t *conv;
+
+    if (PINFO_FD_VISITED(pinfo) || tls_handle == NULL || tcp_port_table == NULL)
+        return;
+    conv = find_conversation_pinfo(pinfo, 0);
+    if (conv == NULL || conv->setup_frame != pinfo->num)
+        return;                   /* only on a conversation's first packet */
+    if (tls_port(pinfo) == 0 || tcp_tries_heuristics_first())
+        return;
+    conversation_set_dissector(conv, tume_front_handle);
 }
 
 static gboolean
@@ -152,58 +190,158 @@ from_server(packet_info *pinfo, const tume_flow_t *flow)
     return pinfo->srcport == flow->server_port && addresses_equal(&pinfo->src, &flow->server_addr);
 }
 
-void
-tume_tls_first_pass(packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, tume_pkt_t *pkt)
+static void
+take_certificate(tume_flow_t *flow, packet_info *pinfo, const guint8 *der, gsize len)
 {
-    GPtrArray *a;
     guint32 ev = 0;
 
-    if ((a = fields_of(tree, hf_ws_hs_type)) != NULL) {
-        for (guint i = 0; i < a->len; i++) {
-            guint32 t = tume_fvalue_uint((field_info *)g_ptr_array_index(a, i));
-            if (t == TLS_HS_CLIENT_HELLO && flow->server_addr.type == AT_NONE) {
-                copy_address_wmem(wmem_file_scope(), &flow->server_addr, &pinfo->dst);
-                flow->server_port = pinfo->destport;
-            }
+    if (len == 0 || len > TUME_CERT_DER_MAX)
+        return;
+    flow->cert = cert_lookup(der, (guint)len);
+    flow->cert_frame = pinfo->num;
+    if (flow->cert != NULL && flow->cert->parsed) {
+        ev |= tume_host_evidence(flow->cert->subject_cn, TUME_EV_CERT_SUBJECT, &flow->host_kind);
+        for (guint i = 0; i < flow->cert->san_count; i++) {
+            /* "*.tume.jajah.com" is under jajah.com like its names are */
+            const char *san = flow->cert->san[i];
+            if (san[0] == '*' && san[1] == '.')
+                san += 2;
+            ev |= tume_host_evidence(san, TUME_EV_CERT_SAN, &flow->host_kind);
         }
-    }
-    if (flow->sni == NULL && (a = fields_of(tree, hf_ws_sni)) != NULL) {
-        field_info *fi = (field_info *)g_ptr_array_index(a, 0);
-        flow->sni = (const gchar *)tvb_get_string_enc(wmem_file_scope(), fi->ds_tvb, fi->start,
-                                                      MIN(fi->length, TUME_HOST_MAX), ENC_ASCII);
-        ev |= tume_host_evidence(flow->sni, TUME_EV_SNI, &flow->host_kind);
-    }
-    if (flow->cipher_suite == 0 && (a = fields_of(tree, hf_ws_cipher_suite)) != NULL
-        && from_server(pinfo, flow))
-        flow->cipher_suite = tume_fvalue_uint((field_info *)g_ptr_array_index(a, 0));
-    if (flow->cert == NULL && (a = fields_of(tree, hf_ws_cert)) != NULL && from_server(pinfo, flow)) {
-        /* the first certificate of the server's chain is its own */
-        field_info *fi = (field_info *)g_ptr_array_index(a, 0);
-        if (fi->length > 0 && fi->length <= TUME_CERT_DER_MAX) {
-            const guint8 *der = tvb_get_ptr(fi->ds_tvb, fi->start, fi->length);
-            flow->cert = cert_lookup(der, (guint)fi->length);
-            flow->cert_frame = pinfo->num;
-            pkt->cert_here = TRUE;
-            if (flow->cert != NULL && flow->cert->parsed) {
-                ev |= tume_host_evidence(flow->cert->subject_cn, TUME_EV_CERT_SUBJECT, &flow->host_kind);
-                for (guint i = 0; i < flow->cert->san_count; i++) {
-                    /* "*.tume.jajah.com" is under jajah.com like its names are */
-                    const char *san = flow->cert->san[i];
-                    if (san[0] == '*' && san[1] == '.')
-                        san += 2;
-                    ev |= tume_host_evidence(san, TUME_EV_CERT_SAN, &flow->host_kind);
-                }
-            }
-        }
-    }
-    if (fields_of(tree, hf_ws_app_data) != NULL) {
-        if (tume_has_data_source(pinfo, "Decrypted TLS"))
-            flow->decrypted = TRUE;
-        else if (!flow->decrypted && flow->not_decrypted_frame == 0)
-            flow->not_decrypted_frame = pinfo->num;
     }
     if (ev)
         tume_flow_add_evidence(flow, pinfo, ev);
+}
+
+/* The handshake messages of one record body (or of decrypted handshake
+ * data), whole messages only. */
+static void
+read_handshake(tume_flow_t *flow, packet_info *pinfo, const guint8 *p, gsize len)
+{
+    gsize off = 0;
+    guint8 type;
+    tume_tls_span_t body, sp;
+    gsize ml;
+
+    while (off < len && tume_tls_handshake(p + off, len - off, &type, &body, &ml)) {
+        const guint8 *b = p + off + body.off;
+        if (type == TUME_TLS_HS_CLIENT_HELLO && flow->server_addr.type == AT_NONE) {
+            copy_address_wmem(wmem_file_scope(), &flow->server_addr, &pinfo->dst);
+            flow->server_port = pinfo->destport;
+            if (flow->sni == NULL && tume_tls_client_hello_sni(b, body.len, &sp)) {
+                flow->sni = (const gchar *)wmem_strndup(wmem_file_scope(), (const gchar *)b + sp.off,
+                                                         MIN(sp.len, (gsize)TUME_HOST_MAX));
+                guint32 ev = tume_host_evidence(flow->sni, TUME_EV_SNI, &flow->host_kind);
+                if (ev)
+                    tume_flow_add_evidence(flow, pinfo, ev);
+            }
+        } else if (type == TUME_TLS_HS_SERVER_HELLO && flow->cipher_suite == 0 && from_server(pinfo, flow)) {
+            guint16 suite, version;
+            if (tume_tls_server_hello(b, body.len, &suite, &version)) {
+                flow->cipher_suite = suite;
+                flow->tls13 = version == TUME_TLS_VERSION_1_3;
+            }
+        } else if (type == TUME_TLS_HS_CERTIFICATE && flow->cert == NULL && from_server(pinfo, flow)) {
+            /* the first certificate of the server's chain is its own */
+            if (tume_tls_certificate_first(b, body.len, flow->tls13, &sp))
+                take_certificate(flow, pinfo, b + sp.off, sp.len);
+        }
+        off += ml;
+    }
+}
+
+typedef struct {
+    tume_flow_t *flow;
+    packet_info *pinfo;
+    gboolean     any;
+} decrypted_walk_t;
+
+static void
+decrypted_source(tvbuff_t *tvb, void *user)
+{
+    decrypted_walk_t *w = (decrypted_walk_t *)user;
+    w->any = TRUE;
+    /* TLS 1.3: the server's certificate is in its encrypted handshake */
+    if (w->flow->tls13 && w->flow->cert == NULL && from_server(w->pinfo, w->flow)) {
+        guint len = tvb_captured_length(tvb);
+        read_handshake(w->flow, w->pinfo, tvb_get_ptr(tvb, 0, len), len);
+    }
+}
+
+/* The records of this call: handshake facts before TLS runs; whether any
+ * application data (in TLS 1.3 also the encrypted handshake) came, and
+ * from whom. */
+static void
+read_records(tume_flow_t *flow, packet_info *pinfo, tvbuff_t *tvb, gboolean *app_data, gboolean *retire)
+{
+    gsize off = 0, len = tvb_captured_length(tvb);
+    const guint8 *p = tvb_get_ptr(tvb, 0, (gint)len);
+
+    *app_data = FALSE;
+    /* bounded: each record moves on by at least its 5-byte header */
+    while (off < len) {
+        guint8 type;
+        guint16 version;
+        tume_tls_span_t body;
+        gsize rl;
+        tume_tls_record_t r = tume_tls_record(p + off, len - off, &type, &version, &body, &rl);
+        if (r == TUME_TLS_RECORD_NOT_TLS) {
+            *retire = TRUE;       /* not TLS (or lost in it): nothing more to learn */
+            return;
+        }
+        if (r == TUME_TLS_RECORD_PARTIAL)
+            return;               /* TLS will have TCP reassemble it, and we see it again */
+        if (type == TUME_TLS_CT_HANDSHAKE)
+            read_handshake(flow, pinfo, p + off + body.off, body.len);
+        else if (type == TUME_TLS_CT_APPLICATION_DATA) {
+            *app_data = TRUE;
+            /* The handshake is behind us once the server sends application
+             * data; in TLS 1.3 its certificate is still coming then, in its
+             * encrypted flight, which ends before the client's first
+             * encrypted record (its Finished). */
+            gboolean server = from_server(pinfo, flow) && flow->server_addr.type != AT_NONE;
+            if (flow->tls13 ? !server && flow->server_addr.type != AT_NONE : server)
+                *retire = TRUE;
+        }
+        off += rl;
+    }
+}
+
+static int
+dissect_tume_front(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    const guint16 tcp_can_desegment = pinfo->saved_can_desegment;
+    const guint32 saved_match = pinfo->match_uint;
+    tume_flow_t *flow = NULL;
+    gboolean app_data = FALSE, retire = FALSE;
+    int ret;
+
+    if (!PINFO_FD_VISITED(pinfo)) {
+        flow = tume_flow_get(pinfo, TRUE);
+        read_records(flow, pinfo, tvb, &app_data, &retire);
+    }
+    /* TLS as TCP would have called it for this port */
+    pinfo->can_desegment = tcp_can_desegment;
+    pinfo->match_uint = tls_port(pinfo);
+    ret = call_dissector_only(tls_handle, tvb, pinfo, tree, data);
+    pinfo->match_uint = saved_match;
+
+    if (flow != NULL) {
+        decrypted_walk_t w = { flow, pinfo, FALSE };
+        tume_each_data_source(pinfo, "Decrypted TLS", decrypted_source, &w);
+        if (app_data) {
+            if (w.any)
+                flow->decrypted = TRUE;
+            else if (!flow->decrypted && flow->not_decrypted_frame == 0)
+                flow->not_decrypted_frame = pinfo->num;
+        }
+        if (retire) {
+            conversation_t *conv = find_conversation_pinfo(pinfo, 0);
+            if (conv != NULL)
+                conversation_set_dissector(conv, NULL);
+        }
+    }
+    return ret;
 }
 
 static gboolean
@@ -236,12 +374,11 @@ utc_string(wmem_allocator_t *scope, gint64 secs)
 }
 
 void
-tume_tls_add_packet_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt,
-                          const tume_flow_t *flow, const tume_pkt_t *pkt)
+tume_tls_add_packet_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume_flow_t *flow)
 {
     const char *role = role_name(tume_flow_kind(flow));
 
-    if (pkt->cert_here && flow->cert != NULL) {
+    if (flow->cert_frame == pinfo->num && flow->cert != NULL) {
         const tume_cert_info_t *c = flow->cert;
         if (!c->parsed) {
             proto_tree_add_expert_format(tt, pinfo, &ei_tume_cert_unparsable, tvb, 0, 0,
@@ -304,6 +441,7 @@ tume_tls_register(void)
 
     em = expert_register_protocol(proto_tume);
     expert_register_field_array(em, ei, array_length(ei));
+    tume_front_handle = create_dissector_handle(dissect_tume_front, -1);
     register_init_routine(tume_tls_init);
     register_cleanup_routine(tume_tls_cleanup);
 }
@@ -311,9 +449,7 @@ tume_tls_register(void)
 void
 tume_tls_handoff(void)
 {
-    hf_ws_hs_type = proto_registrar_get_id_byname("tls.handshake.type");
-    hf_ws_sni = proto_registrar_get_id_byname("tls.handshake.extensions_server_name");
-    hf_ws_cert = proto_registrar_get_id_byname("tls.handshake.certificate");
-    hf_ws_app_data = proto_registrar_get_id_byname("tls.app_data");
     hf_ws_cipher_suite = proto_registrar_get_id_byname("tls.handshake.ciphersuite");
+    tls_handle = find_dissector("tls");
+    tcp_port_table = find_dissector_table("tcp.port");
 }

@@ -11,13 +11,10 @@
 
 void tume_tls_register(void);
 void tume_tls_handoff(void);
-/* Hf ids of the Wireshark fields read (primed by the post-dissector). */
-void tume_tls_wanted_hfids(GArray *wanted);
-/* First pass: record SNI, server certificate, cipher suite and decryption
- * state of this packet into the flow and pkt. */
-void tume_tls_first_pass(packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, tume_pkt_t *pkt);
+/* Called for every TCP packet: on a TLS conversation's first packet (first
+ * pass), sets the front that reads the handshake facts into the flow. */
+void tume_tls_watch(packet_info *pinfo);
 /* Packet-level expert infos (certificate note and warnings, not decrypted). */
-void tume_tls_add_packet_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt,
-                               const tume_flow_t *flow, const tume_pkt_t *pkt);
+void tume_tls_add_packet_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume_flow_t *flow);
 
 #endif /* TUME_TLS_H */

@@ -11,6 +11,7 @@
 #include "api_parse.h"
 #include "cert_parse.h"
 #include "domain_match.h"
+#include "tls_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,7 +22,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     const guint8 *p = data + 1;
     gsize n = size - 1;
-    switch (data[0] % 5) {
+    switch (data[0] % 6) {
     case 0: {
         gsize len;
         const char *why;
@@ -55,6 +56,28 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         tume_strlist_free(l);
         g_free(path);
         g_free(s);
+        break;
+    }
+    case 5: {
+        /* TLS records and the handshake facts in them */
+        gsize off = 0;
+        for (guint i = 0; i < 64 && off < n; i++) {
+            guint8 type;
+            guint16 version, suite;
+            tume_tls_span_t body, sp;
+            gsize rl, ml;
+            if (tume_tls_record(p + off, n - off, &type, &version, &body, &rl) != TUME_TLS_RECORD_OK)
+                break;
+            const guint8 *b = p + off + body.off;
+            gsize bl = body.len, hoff = 0;
+            while (hoff < bl && tume_tls_handshake(b + hoff, bl - hoff, &type, &sp, &ml)) {
+                (void)tume_tls_client_hello_sni(b + hoff + sp.off, sp.len, &sp);
+                (void)tume_tls_server_hello(b + hoff + 4, ml - 4, &suite, &version);
+                (void)tume_tls_certificate_first(b + hoff + 4, ml - 4, type & 1, &sp);
+                hoff += ml;
+            }
+            off += rl;
+        }
         break;
     }
     default: {

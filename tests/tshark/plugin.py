@@ -7,7 +7,7 @@ import shutil
 import subprocess
 
 from .common import (ALL_CAPTURES, SIG_FIELDS, TUME_EDGE, TUME_SIGNALLING, check, check_eq, msg_list,
-                     per_stream, split)
+                     per_stream, split, strip_tume)
 
 # Every name of ../shared/protocol/FIELDS.md, plus the plugin's additions.
 FIELDS_IMPLEMENTED = [
@@ -175,3 +175,40 @@ def case_tls_app_handle(env):
         check(all(r[1] == ours for r in two), "%s: -2, every record: %r" % (name, two[:4]))
     rows = env.fields(env.cap("other-https-json"), ["tls.app_data_proto"], filt="tls.app_data", two_pass=True)
     check(rows and all(r[0] == "Hypertext Transfer Protocol" for r in rows), "HTTPS keeps HTTP: %r" % rows[:3])
+
+
+def case_tls_front(env):
+    """The TLS handshake facts come from a front the plugin sets on a TLS
+    conversation's first packet (no protocol tree needed).  It steps aside
+    when the user decides what the port decodes as, or asks TCP to try
+    heuristics first: the dissection is then exactly stock's.  A flow whose
+    capture starts after its ClientHello has no SNI, but its certificate
+    still makes it TU Me."""
+    for name in ("other-https-json", "tume-signalling-tls12"):
+        cap = env.cap(name)
+        for opts in (["-d", "tcp.port==443,http"], ["-o", "tcp.try_heuristic_first:TRUE"]):
+            if name.startswith("tume") and opts[0] == "-o":
+                continue        # SIP is still found (and changes the output): checked below
+            plugin = strip_tume(env.run(["-n", "-r", cap, "-V"] + opts))
+            stock = env.run(["-n", "-r", cap, "-V"] + opts, plugin=False)
+            check_eq(plugin, stock, "%s %s: -V as stock" % (name, " ".join(opts)))
+    # heuristics first: no front, so no SNI or certificate; SIP still proves the flow
+    rows = env.fields(env.cap("tume-signalling-tls12"), ["tume.evidence", "tume.sni", "tume.msg_type"],
+                      filt="tume", two_pass=True, extra=["-o", "tcp.try_heuristic_first:TRUE"])
+    check(rows and all(split(r[0]) == ["sip-domain", "sip-user-agent"] and r[1] == "" for r in rows),
+          "heuristics first: evidence from SIP only: %r" % rows[:2])
+    # the first ping and pong come before any evidence (no SNI here): they
+    # are the port's, as without the plugin; every message after is typed
+    check_eq(sum(len(split(r[2])) for r in rows), len(TUME_SIGNALLING) - 2,
+             "heuristics first: every message after the first keep-alives typed")
+    # the capture starts at the ClientHello: SYN, SYN/ACK and ACK removed
+    src = env.cap("tume-signalling-tls12-nokeys")
+    cut = os.path.join(env.root, "no-syn.pcapng")
+    subprocess.run(["editcap", "-r", src, cut, "4-1000000"], check=True, stdout=subprocess.DEVNULL)
+    os.chmod(cut, 0o644)
+    keys = ["tls.keylog_file:" + env.cap("tume-signalling-tls12", ".keys")]
+    rows = env.fields(cut, ["tume.sni", "tume.cert.subject", "tume.msg_type"], filt="tume", two_pass=True,
+                      opts=keys)
+    check(rows and all(r[0] == "" and r[1].startswith("CN=sip.tume.jajah.com") for r in rows),
+          "no SYN: no SNI, the certificate: %r" % rows[:2])
+    check_eq(sum(len(split(r[2])) for r in rows), len(TUME_SIGNALLING), "no SYN: every message typed")

@@ -1,0 +1,170 @@
+/* tls_parse.c - TLS record and handshake headers, for TU Me's facts only.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "tls_parse.h"
+
+static guint
+be16(const guint8 *p)
+{
+    return ((guint)p[0] << 8) | p[1];
+}
+
+static guint32
+be24(const guint8 *p)
+{
+    return ((guint32)p[0] << 16) | ((guint32)p[1] << 8) | p[2];
+}
+
+tume_tls_record_t
+tume_tls_record(const guint8 *buf, gsize len, guint8 *type, guint16 *version, tume_tls_span_t *body,
+                gsize *rec_len)
+{
+    if (buf == NULL || len < 1)
+        return TUME_TLS_RECORD_PARTIAL;
+    if (buf[0] < TUME_TLS_CT_CHANGE_CIPHER_SPEC || buf[0] > 24)   /* 20..24 (24: heartbeat) */
+        return TUME_TLS_RECORD_NOT_TLS;
+    if (len >= 2 && buf[1] != 3)                                  /* SSLv3/TLS major version */
+        return TUME_TLS_RECORD_NOT_TLS;
+    if (len < 5)
+        return TUME_TLS_RECORD_PARTIAL;
+    guint rlen = be16(buf + 3);
+    if (rlen > TUME_TLS_RECORD_MAX)
+        return TUME_TLS_RECORD_NOT_TLS;
+    *type = buf[0];
+    *version = (guint16)be16(buf + 1);
+    body->off = 5;
+    body->len = rlen;
+    *rec_len = 5 + (gsize)rlen;
+    return len >= *rec_len ? TUME_TLS_RECORD_OK : TUME_TLS_RECORD_PARTIAL;
+}
+
+gboolean
+tume_tls_handshake(const guint8 *buf, gsize len, guint8 *type, tume_tls_span_t *body, gsize *msg_len)
+{
+    if (buf == NULL || len < 4)
+        return FALSE;
+    guint32 mlen = be24(buf + 1);
+    if ((gsize)mlen > len - 4)
+        return FALSE;
+    *type = buf[0];
+    body->off = 4;
+    body->len = mlen;
+    *msg_len = 4 + (gsize)mlen;
+    return TRUE;
+}
+
+/* Skips a vector with a length prefix of n bytes at *pos; FALSE if it does
+ * not fit in len. */
+static gboolean
+skip_vector(const guint8 *buf, gsize len, gsize *pos, guint n)
+{
+    if (*pos + n > len)
+        return FALSE;
+    gsize vlen = n == 1 ? buf[*pos] : n == 2 ? be16(buf + *pos) : be24(buf + *pos);
+    if (vlen > len - *pos - n)
+        return FALSE;
+    *pos += n + vlen;
+    return TRUE;
+}
+
+gboolean
+tume_tls_client_hello_sni(const guint8 *buf, gsize len, tume_tls_span_t *sni)
+{
+    gsize pos = 2 + 32;                          /* legacy_version, random */
+    if (buf == NULL || len < pos)
+        return FALSE;
+    if (!skip_vector(buf, len, &pos, 1)          /* legacy_session_id */
+        || !skip_vector(buf, len, &pos, 2)       /* cipher_suites */
+        || !skip_vector(buf, len, &pos, 1))      /* legacy_compression_methods */
+        return FALSE;
+    if (pos + 2 > len)
+        return FALSE;
+    gsize end = pos + 2 + be16(buf + pos);
+    if (end > len)
+        return FALSE;
+    pos += 2;
+    while (pos + 4 <= end) {                     /* extensions */
+        guint etype = be16(buf + pos), elen = be16(buf + pos + 2);
+        pos += 4;
+        if (pos + elen > end)
+            return FALSE;
+        if (etype == 0) {                        /* server_name */
+            gsize p = pos, e = pos + elen;
+            if (p + 2 > e)
+                return FALSE;
+            gsize lend = p + 2 + be16(buf + p);
+            if (lend > e)
+                return FALSE;
+            p += 2;
+            while (p + 3 <= lend) {              /* ServerName list */
+                guint8 ntype = buf[p];
+                gsize nlen = be16(buf + p + 1);
+                p += 3;
+                if (p + nlen > lend)
+                    return FALSE;
+                if (ntype == 0 && nlen > 0) {    /* host_name */
+                    sni->off = p;
+                    sni->len = nlen;
+                    return TRUE;
+                }
+                p += nlen;
+            }
+            return FALSE;
+        }
+        pos += elen;
+    }
+    return FALSE;
+}
+
+gboolean
+tume_tls_server_hello(const guint8 *buf, gsize len, guint16 *cipher_suite, guint16 *version)
+{
+    gsize pos = 2 + 32;
+    if (buf == NULL || len < pos)
+        return FALSE;
+    *version = (guint16)be16(buf);
+    if (!skip_vector(buf, len, &pos, 1) || pos + 3 > len)    /* legacy_session_id_echo */
+        return FALSE;
+    *cipher_suite = (guint16)be16(buf + pos);
+    pos += 3;                                                /* cipher_suite, compression */
+    if (pos + 2 > len)
+        return TRUE;                                         /* no extensions */
+    gsize end = pos + 2 + be16(buf + pos);
+    if (end > len)
+        return TRUE;
+    pos += 2;
+    while (pos + 4 <= end) {
+        guint etype = be16(buf + pos), elen = be16(buf + pos + 2);
+        pos += 4;
+        if (pos + elen > end)
+            break;
+        if (etype == 43 && elen == 2)                        /* supported_versions */
+            *version = (guint16)be16(buf + pos);
+        pos += elen;
+    }
+    return TRUE;
+}
+
+gboolean
+tume_tls_certificate_first(const guint8 *buf, gsize len, gboolean tls13, tume_tls_span_t *der)
+{
+    gsize pos = 0;
+    if (buf == NULL)
+        return FALSE;
+    if (tls13 && !skip_vector(buf, len, &pos, 1))            /* certificate_request_context */
+        return FALSE;
+    if (pos + 3 > len)
+        return FALSE;
+    gsize list_end = pos + 3 + be24(buf + pos);
+    pos += 3;
+    if (pos + 3 > list_end || pos + 3 > len)
+        return FALSE;
+    gsize clen = be24(buf + pos);
+    pos += 3;
+    if (clen == 0 || pos + clen > len || pos + clen > list_end)
+        return FALSE;
+    der->off = pos;
+    der->len = clen;
+    return TRUE;
+}
