@@ -504,3 +504,82 @@ tume_uri_path(const char *uri)
     gsize n = strcspn(p, "?#");
     return g_strndup(p, n);
 }
+
+/* ---- HTTP/1.x as Wireshark's "http_tls" heuristic sees it ---- */
+
+/* End of the line starting at buf (CR, LF or CRLF ends it, as
+ * tvb_find_line_end() reads lines); FALSE when len holds no line end. */
+static gboolean
+line_end(const guint8 *buf, gsize len, gsize *linelen, gsize *next)
+{
+    for (gsize i = 0; i < len; i++) {
+        if (buf[i] == '\n') {
+            *linelen = i;
+            *next = i + 1;
+            return TRUE;
+        }
+        if (buf[i] == '\r') {
+            if (i + 1 >= len)
+                return FALSE;         /* a CR at the end: CRLF may follow */
+            *linelen = i;
+            *next = i + (buf[i + 1] == '\n' ? 2 : 1);
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+gboolean
+tume_http_first_line(const guint8 *buf, gsize len)
+{
+    static const char http[] = "HTTP/1.";
+    const gsize n = sizeof http - 1;
+    gsize linelen, next;
+
+    if (buf == NULL || !line_end(buf, len, &linelen, &next))
+        return FALSE;
+    if (linelen >= n && g_ascii_strncasecmp((const char *)buf, http, n) == 0)
+        return TRUE;
+    return linelen >= n + 1 && g_ascii_strncasecmp((const char *)buf + linelen - 8, http, n) == 0;
+}
+
+gsize
+tume_http_skip_empty_lines(const guint8 *buf, gsize len)
+{
+    gsize i = 0;
+    while (i < len && (buf[i] == '\r' || buf[i] == '\n'))
+        i++;
+    return i;
+}
+
+gboolean
+tume_http_request_host(const guint8 *buf, gsize len, gsize *value_off, gsize *value_len)
+{
+    static const char host[] = "host:";
+    gsize off = 0, linelen, next;
+
+    if (buf == NULL)
+        return FALSE;
+    len = MIN(len, (gsize)TUME_HTTP_HEAD_MAX);
+    if (!line_end(buf, len, &linelen, &next) || linelen < 9 ||
+        g_ascii_strncasecmp((const char *)buf + linelen - 8, "HTTP/1.", 7) != 0)
+        return FALSE;                 /* not a request line */
+    off = next;
+    for (guint lines = 0; lines < TUME_HTTP_HEAD_LINES_MAX; lines++) {
+        if (!line_end(buf + off, len - off, &linelen, &next) || linelen == 0)
+            return FALSE;             /* no more header lines in what we have */
+        if (linelen >= sizeof host - 1 &&
+            g_ascii_strncasecmp((const char *)buf + off, host, sizeof host - 1) == 0) {
+            gsize s = off + sizeof host - 1, e = off + linelen;
+            while (s < e && (buf[s] == ' ' || buf[s] == '\t'))
+                s++;
+            while (e > s && (buf[e - 1] == ' ' || buf[e - 1] == '\t'))
+                e--;
+            *value_off = s;
+            *value_len = e - s;
+            return TRUE;
+        }
+        off += next;
+    }
+    return FALSE;
+}

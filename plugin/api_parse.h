@@ -101,4 +101,26 @@ const char *tume_api_reply_type(const char *request_type, guint status_code);
 /* The path of a request URI: scheme and authority, query and fragment removed. */
 gchar *tume_uri_path(const char *uri);
 
+/* ---- HTTP/1.x start, as Wireshark's "http_tls" heuristic sees it ---- */
+
+/* Most bytes of a request head scanned for Host, and most header lines. */
+#define TUME_HTTP_HEAD_MAX       16384
+#define TUME_HTTP_HEAD_LINES_MAX 100
+
+/* Does the first line (ended by CR, LF or CRLF within len) start with
+ * "HTTP/1." or end with "HTTP/1.x", case-insensitively?  The test of
+ * Wireshark's http_tls heuristic, so that the plugin claims TLS data
+ * exactly when HTTP would. */
+gboolean tume_http_first_line(const guint8 *buf, gsize len);
+
+/* Bytes of empty lines (CR and LF) at the start of buf. */
+gsize tume_http_skip_empty_lines(const guint8 *buf, gsize len);
+
+/* buf starts with an HTTP/1.x request line: finds the first Host header
+ * in the header lines that follow (at most TUME_HTTP_HEAD_LINES_MAX lines
+ * within the first TUME_HTTP_HEAD_MAX bytes) and returns its value without
+ * surrounding blanks (a port included).  FALSE if buf is not a request or no
+ * Host is found in what is there. */
+gboolean tume_http_request_host(const guint8 *buf, gsize len, gsize *value_off, gsize *value_len);
+
 #endif /* TUME_API_PARSE_H */

@@ -62,6 +62,19 @@ tume_fvalue_string(field_info *fi)
 #endif
 }
 
+/* A string table's dissector, called with or without adding its protocol
+ * as a layer: dissector_try_string_with_data() since 4.5. */
+static inline int
+tume_try_string(dissector_table_t table, const char *string, tvbuff_t *tvb, packet_info *pinfo,
+                proto_tree *tree, gboolean add_proto_name, void *data)
+{
+#ifdef TUME_HAVE_TRY_STRING_WITH_DATA
+    return dissector_try_string_with_data(table, string, tvb, pinfo, tree, add_proto_name, data);
+#else
+    return dissector_try_string_new(table, string, tvb, pinfo, tree, add_proto_name, data);
+#endif
+}
+
 /* A "tls" heuristic that takes the session for good sets its application
  * handle through the data pointer: a struct tlsinfo (newer versions) or the
  * handle's address (4.0). */

@@ -122,18 +122,11 @@ dissect_tume_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
                 return 0;
             flow = tume_flow_get(pinfo, TRUE);    /* TLS that no front saw (Decode As, say) */
         }
-        tume_pkt_t found = { NULL };
-        tume_api_first_pass(pinfo, tree, flow, &found);
-        if (found.api_msgs != NULL) {
-            pkt = wmem_new(wmem_file_scope(), tume_pkt_t);
-            *pkt = found;
-            p_add_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_FILE, pkt);
-        }
-    } else {
-        if (flow == NULL)
-            return 0;
-        pkt = (tume_pkt_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_FILE);
+    } else if (flow == NULL) {
+        return 0;
     }
+    /* the provisioning messages tume-api.c read from HTTP (first pass) */
+    pkt = (tume_pkt_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_FILE);
     if (!tume_flow_is_tume(flow, pinfo) || !frame_has_tcp_payload(tvb, pinfo))
         return 0;
     proto_tree *tt = tume_packet_tree(tvb, pinfo, tree, flow);
@@ -190,17 +183,13 @@ proto_register_tume(void)
 void
 proto_reg_handoff_tume(void)
 {
-    GArray *wanted;
-
     proto_tls_id = proto_get_id_by_filter_name("tls");
+    /* TLS tries the heuristic registered last first: SIP, then the API */
+    tume_api_handoff();
     tume_sip_handoff();
     tume_tls_handoff();
-    tume_api_handoff();
 
-    /* Fields the post-dissector reads.  Asking for them makes tshark build a
-     * protocol tree for every packet (tests/benchmark.py measures the cost). */
+    /* No wanted fields: asking tshark for any makes it build a protocol tree
+     * for every packet of every capture (tests/benchmark.py measures it). */
     register_postdissector(tume_post_handle);
-    wanted = g_array_new(FALSE, FALSE, (guint)sizeof(int));
-    tume_api_wanted_hfids(wanted);
-    set_postdissector_wanted_hfids(tume_post_handle, wanted);
 }

@@ -18,6 +18,11 @@
 #include <string.h>
 
 #include <epan/packet.h>
+#include <epan/epan.h>
+#include <epan/epan_dissect.h>
+#include <epan/exceptions.h>
+#include <epan/conversation.h>
+#include <epan/proto_data.h>
 #include <epan/expert.h>
 #include <epan/uat.h>
 #include <wsutil/wmem/wmem_map.h>
@@ -58,6 +63,11 @@ static int hf_http_method = -1, hf_http_uri = -1, hf_http_code = -1, hf_http_hos
            hf_http_auth = -1, hf_http_ctype = -1, hf_http_file_data = -1,
            hf_http_req_num = -1, hf_http_res_num = -1, hf_http_req_version = -1,
            hf_http_res_version = -1;
+static dissector_handle_t http_tls_handle;   /* Wireshark's "http-over-tls" */
+static heur_dtbl_entry_t *http_tls_heur;      /* Wireshark's http_tls heuristic */
+static dissector_table_t tls_port_table, tls_alpn_table;
+static int proto_tume_http = -1;
+static dissector_handle_t tume_http_handle;
 
 /* ---- the message table: the user's rows (UAT) first, then the built-ins ---- */
 
@@ -300,20 +310,27 @@ classify_message(packet_info *pinfo, tume_flow_t *flow, const http_msg_t *h, gbo
     return msg;
 }
 
-void
-tume_api_first_pass(packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, tume_pkt_t *pkt)
+/* Reads the HTTP messages HTTP added to root after the node `after`
+ * (first pass, a TU Me flow): Host evidence, then each message typed into
+ * the packet's record. */
+static void
+read_http_messages(packet_info *pinfo, tume_flow_t *flow, proto_node *root, proto_node *after)
 {
-    GPtrArray *https;
+    tume_pkt_t *pkt = (tume_pkt_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_FILE);
+    proto_node *first = after != NULL ? after->next : root->first_child;
+    guint count = 0;
 
-    if (tree == NULL || proto_http_id <= 0)
+    for (proto_node *n = first; n != NULL; n = n->next) {
+        field_info *fi = PNODE_FINFO(n);
+        if (fi != NULL && fi->hfinfo != NULL && fi->hfinfo->id == proto_http_id)
+            count++;
+    }
+    if (count == 0)
         return;
-    https = proto_get_finfo_ptr_array(tree, proto_http_id);
-    if (https == NULL || https->len == 0)
-        return;
+    /* one HTTP message in the whole frame (see answered_request) */
+    gboolean single = count == 1 && (pkt == NULL || pkt->api_msgs == NULL);
 
-    /* Walk the tree's top level: each HTTP message is one "http" node. */
-    gboolean single = https->len == 1;
-    for (proto_node *n = ((proto_node *)tree)->first_child; n != NULL; n = n->next) {
+    for (proto_node *n = first; n != NULL; n = n->next) {
         field_info *fi = PNODE_FINFO(n);
         if (fi == NULL || fi->hfinfo == NULL || fi->hfinfo->id != proto_http_id)
             continue;
@@ -341,8 +358,6 @@ tume_api_first_pass(packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, tum
         }
         if (ev)
             tume_flow_add_evidence(flow, pinfo, ev);
-        if (!tume_flow_is_tume(flow, pinfo))
-            continue;
 
         if (flow->api_requests == NULL) {
             flow->api_requests = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
@@ -351,10 +366,78 @@ tume_api_first_pass(packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, tum
         tume_api_msg_t *msg = classify_message(pinfo, flow, &h, single, &ev);
         if (ev & TUME_EV_API_SIGNATURE)
             tume_flow_add_evidence(flow, pinfo, TUME_EV_API_SIGNATURE);
+        if (pkt == NULL) {
+            pkt = wmem_new0(wmem_file_scope(), tume_pkt_t);
+            p_add_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_FILE, pkt);
+        }
         if (pkt->api_msgs == NULL)
             pkt->api_msgs = wmem_list_new(wmem_file_scope());
         wmem_list_append(pkt->api_msgs, msg);
     }
+}
+
+/* Calls Wireshark's HTTP over TLS.  From the heuristic (registered for
+ * HTTP, so that TLS lists HTTP as the layer, as with its own http_tls)
+ * without a second HTTP layer: through TLS's ALPN table, whose "http/1.1"
+ * entry is HTTP over TLS (checked by the heuristic). */
+static int
+http_call(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, gboolean add_layer)
+{
+    const guint16 can_desegment = pinfo->can_desegment;
+    int ret;
+
+    /* HTTP is to see the reassembly TLS offered whoever it called (the
+     * http_tls heuristic, or the port's dissector); the call to it takes
+     * one level off, so add it back */
+    if (can_desegment > 0)
+        pinfo->can_desegment = can_desegment + 1;
+    if (add_layer)
+        ret = call_dissector_only(http_tls_handle, tvb, pinfo, tree, data);
+    else
+        ret = tume_try_string(tls_alpn_table, "http/1.1", tvb, pinfo, tree, FALSE, data);
+    pinfo->can_desegment = can_desegment;
+    return ret;
+}
+
+/* HTTP on a TU Me flow, first pass: Wireshark's HTTP reads the data into a
+ * protocol tree that holds all its items, and the plugin reads that.  The
+ * packet's own tree when there is one (made visible for the call, so that
+ * no item is left out: "tshark -Y" builds an invisible tree), else a
+ * scratch tree of its own, freed straight after.  So the cost of a tree is
+ * paid only for the provisioning messages of TU Me flows, never for other
+ * traffic. */
+static int
+read_http(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, tume_flow_t *flow,
+          gboolean add_layer)
+{
+    epan_dissect_t *volatile scratch = NULL;
+    proto_tree *volatile root = tree != NULL ? proto_tree_get_root(tree) : NULL;
+    volatile gboolean was_visible = TRUE;
+    proto_node *volatile after;
+    volatile int ret = 0;
+
+    if (root == NULL) {
+        scratch = epan_dissect_new(pinfo->epan, TRUE, TRUE);
+        root = scratch->tree;
+    } else {
+        was_visible = proto_tree_set_visible(root, TRUE);
+    }
+    after = ((proto_node *)root)->last_child;
+    TRY {
+        /* into the real tree when there is one, so that filters and -V
+         * see HTTP's items as they would without the plugin */
+        ret = http_call(tvb, pinfo, root, data, add_layer);
+    }
+    FINALLY {
+        /* also when HTTP threw: the messages it read before are kept */
+        read_http_messages(pinfo, flow, (proto_node *)root, after);
+        if (scratch != NULL)
+            epan_dissect_free(scratch);
+        else
+            proto_tree_set_visible(root, was_visible);
+    }
+    ENDTRY;
+    return ret;
 }
 
 static void
@@ -408,13 +491,116 @@ tume_api_add_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume
     col_set_str(pinfo->cinfo, COL_PROTOCOL, "TU Me");
 }
 
-void
-tume_api_wanted_hfids(GArray *wanted)
+/* ---- where the plugin sits: HTTP over TLS on TU Me flows ---- */
+
+/* HTTP over TLS, as TLS would call it.  On a TU Me flow's first pass the
+ * plugin reads the messages HTTP finds; anywhere else it only calls HTTP. */
+static int
+tume_http(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, gboolean add_layer)
 {
-    int ids[] = { proto_http_id, hf_http_method, hf_http_uri, hf_http_code, hf_http_host, hf_http_auth,
-                  hf_http_ctype, hf_http_file_data, hf_http_req_num, hf_http_res_num,
-                  hf_http_req_version, hf_http_res_version };
-    tume_want_hfids(wanted, ids, G_N_ELEMENTS(ids));
+    tume_flow_t *flow = NULL;
+
+    if (!PINFO_FD_VISITED(pinfo) && proto_is_protocol_enabled(find_protocol_by_id(proto_tume)))
+        flow = tume_flow_get(pinfo, FALSE);
+    if (flow == NULL || !tume_flow_is_tume(flow, pinfo))
+        return http_call(tvb, pinfo, tree, data, add_layer);
+    return read_http(tvb, pinfo, tree, data, flow, add_layer);
+}
+
+/* The hand-off the SIP stream dissector uses for data that is not SIP. */
+static int
+dissect_tume_http(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    if (http_tls_handle == NULL)
+        return 0;
+    return tume_http(tvb, pinfo, tree, data, TRUE);
+}
+
+/* Would TLS give this session to HTTP if no heuristic took the data? */
+static gboolean
+port_is_http(packet_info *pinfo)
+{
+    dissector_handle_t h = NULL;
+    if (tls_port_table != NULL) {
+        h = dissector_get_uint_handle(tls_port_table, pinfo->srcport);
+        if (h == NULL)
+            h = dissector_get_uint_handle(tls_port_table, pinfo->destport);
+    }
+    return h != NULL && h == http_tls_handle;
+}
+
+/* Has HTTP read this conversation before (what http_tls checks first)? */
+static gboolean
+http_conversation(packet_info *pinfo)
+{
+    conversation_t *conv = find_conversation_pinfo(pinfo, 0);
+    return conv != NULL && proto_http_id > 0 && conversation_get_proto_data(conv, proto_http_id) != NULL;
+}
+
+/* First pass, a flow not (yet) TU Me: an HTTP request whose Host is under
+ * a configured domain proves it.  A few compares for anything else. */
+static gboolean
+request_host_proves(packet_info *pinfo, tume_flow_t *flow, const guint8 *p, guint avail)
+{
+    gsize skip, off, len;
+
+    if (PINFO_FD_VISITED(pinfo))
+        return FALSE;
+    skip = tume_http_skip_empty_lines(p, avail);
+    if (skip >= avail || p[skip] < 'A' || p[skip] > 'Z')
+        return FALSE;
+    if (!tume_http_request_host(p + skip, avail - skip, &off, &len))
+        return FALSE;
+    const guint8 *colon = (const guint8 *)memchr(p + skip + off, ':', len);   /* a port */
+    if (colon != NULL)
+        len = (gsize)(colon - (p + skip + off));
+    if (tume_host_role(tume_cfg->signalling_domains, tume_cfg->provisioning_domains,
+                       p + skip + off, len) == TUME_ROLE_NONE)
+        return FALSE;
+    tume_flow_add_evidence(flow, pinfo, TUME_EV_HTTP_HOST);
+    return tume_flow_is_tume(flow, pinfo);
+}
+
+/* Heuristic on decrypted TLS data (tried after the SIP one): on a TU Me
+ * flow, take the data HTTP would take, and read it through HTTP.  It claims
+ * what Wireshark's http_tls heuristic claims (a first line that starts or
+ * ends with HTTP/1.x, or a conversation HTTP already reads), plus a
+ * request after empty lines, which http_tls refuses and TLS then gives to
+ * HTTP as the port's dissector.  Like http_tls it sets no application
+ * handle.  Other flows: a flow lookup, and for HTTP requests a bounded
+ * look for Host. */
+static tume_heur_ret_t
+dissect_tume_api_heur_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    tume_flow_t *flow;
+    const guint8 *p;
+    guint avail;
+
+    if (http_tls_handle == NULL || tls_alpn_table == NULL ||
+        !proto_is_protocol_enabled(find_protocol_by_id(proto_tume)))
+        return FALSE;
+    flow = tume_flow_get(pinfo, FALSE);
+    if (flow == NULL || flow->sip_stream == TUME_SIP_STREAM_SIP)
+        return FALSE;
+    avail = MIN(tvb_captured_length(tvb), (guint)TUME_HTTP_HEAD_MAX);
+    if (avail == 0)
+        return FALSE;
+    p = tvb_get_ptr(tvb, 0, (gint)avail);
+    if (!tume_flow_is_tume(flow, pinfo) && !request_host_proves(pinfo, flow, p, avail))
+        return FALSE;
+    /* what http_tls would claim, while the user has it enabled; else what
+     * TLS gives HTTP as the port's dissector when no heuristic takes it
+     * (a request after empty lines, which http_tls refuses) */
+    if (http_tls_heur == NULL || !http_tls_heur->enabled ||
+        (!tume_http_first_line(p, avail) && !http_conversation(pinfo))) {
+        gsize skip = tume_http_skip_empty_lines(p, avail);
+        if (skip >= avail || !tume_http_first_line(p + skip, avail - skip) || !port_is_http(pinfo))
+            return FALSE;
+    }
+    if (dissector_get_string_handle(tls_alpn_table, "http/1.1") != http_tls_handle)
+        return FALSE;
+    tume_http(tvb, pinfo, tree, data, FALSE);
+    return TRUE;
 }
 
 void
@@ -469,11 +655,27 @@ tume_api_register(module_t *module)
         "required JSON keys, message type, direction. Content (keys) decides first, the path second.",
         uat);
     api_rules_rebuild();
+
+    /* The HTTP hand-off's protocol is a name only ("pino"): it adds no layer
+     * and no filter field of its own. */
+    proto_tume_http = proto_register_protocol_in_name_only("HTTP on a TU Me flow (read by the TU Me plugin)",
+                                                           "HTTP", "tume_http", proto_tume, FT_PROTOCOL);
+    tume_http_handle = register_dissector("tume_http", dissect_tume_http, proto_tume_http);
 }
 
 void
 tume_api_handoff(void)
 {
+    http_tls_handle = find_dissector_add_dependency("http-over-tls", proto_tume);
+    tls_port_table = find_dissector_table("tls.port");
+    tls_alpn_table = find_dissector_table("tls.alpn");
+    http_tls_heur = find_heur_dissector_by_unique_short_name("http_tls");
+    /* Listed under HTTP, the protocol it gives the data to (as http_tls
+     * is); it works only while TU Me is enabled too. */
+    proto_http_id = proto_get_id_by_filter_name("http");
+    if (proto_http_id > 0)
+        heur_dissector_add("tls", dissect_tume_api_heur_tls, "HTTP over TLS on TU Me flows (TU Me plugin)",
+                           "tume_api_tls", proto_http_id, HEURISTIC_ENABLE);
     hf_tume_msg_type_api = proto_registrar_get_id_byname("tume.msg_type");
     proto_http_id = proto_get_id_by_filter_name("http");
     hf_http_method = proto_registrar_get_id_byname("http.request.method");

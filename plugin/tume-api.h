@@ -10,12 +10,10 @@
 #include "tume-flow.h"
 
 void tume_api_register(module_t *module);
+/* Registers the "tume_api_tls" heuristic on TLS: call before the SIP
+ * handoff, so that SIP's heuristic is tried first. */
 void tume_api_handoff(void);
 void tume_api_shutdown(void);
-void tume_api_wanted_hfids(GArray *wanted);
-/* First pass: read the HTTP messages of this packet (Host evidence) and, on
- * a TU Me flow, classify them into pkt->api_msgs. */
-void tume_api_first_pass(packet_info *pinfo, proto_tree *tree, tume_flow_t *flow, tume_pkt_t *pkt);
 /* The TU Me items of the packet's provisioning messages. */
 void tume_api_add_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume_pkt_t *pkt);
 

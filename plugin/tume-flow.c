@@ -203,14 +203,6 @@ tume_packet_tree(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_
     return tt;
 }
 
-void
-tume_want_hfids(GArray *wanted, const int *ids, guint n)
-{
-    for (guint i = 0; i < n; i++) {
-        if (ids[i] > 0)
-            g_array_append_val(wanted, ids[i]);
-    }
-}
 
 void
 tume_flow_register(void)

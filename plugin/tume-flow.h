@@ -157,7 +157,5 @@ gboolean tume_flow_is_tume(const tume_flow_t *flow, const packet_info *pinfo);
  * first use in this packet).  Call only when tume_flow_is_tume() is TRUE. */
 proto_tree *tume_packet_tree(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flow);
 
-/* Appends the valid (> 0) field ids to the post-dissector's wanted list. */
-void tume_want_hfids(GArray *wanted, const int *ids, guint n);
 
 #endif /* TUME_FLOW_H */

@@ -42,6 +42,7 @@ static int proto_tume_sip = -1;
 static dissector_handle_t tume_sip_handle;
 static dissector_handle_t sip_tcp_handle;
 static dissector_table_t tls_port_table;
+static dissector_handle_t http_tls_handle, tume_http_handle;
 
 /* Keep-alives of one record that get their own items; the rest are counted. */
 #define KEEPALIVE_ITEMS_MAX 8
@@ -338,6 +339,10 @@ hand_to_port_dissector(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int 
         if (h == NULL)
             h = dissector_get_uint_handle(tls_port_table, pinfo->destport);
     }
+    /* HTTP over TLS goes through the plugin's hand-off (tume-api.c), which
+     * reads the provisioning messages of TU Me flows */
+    if (h != NULL && h == http_tls_handle && tume_http_handle != NULL)
+        h = tume_http_handle;
     pinfo->can_desegment = tls_can_desegment;
     if (h != NULL && h != tume_sip_handle)
         call_dissector(h, rest, pinfo, tree);
@@ -707,6 +712,8 @@ tume_sip_handoff(void)
 {
     sip_tcp_handle = find_dissector_add_dependency("sip.tcp", proto_tume);
     tls_port_table = find_dissector_table("tls.port");
+    http_tls_handle = find_dissector("http-over-tls");
+    tume_http_handle = find_dissector("tume_http");
     heur_dissector_add("tls", dissect_tume_sip_heur_tls, "TU Me SIP over TLS", "tume_sip_tls",
                        proto_tume, HEURISTIC_ENABLE);
 }

@@ -324,6 +324,55 @@ test_helpers(void)
     g_assert_cmpstr(tume_sensitive_name(99), ==, "?");
 }
 
+static void
+test_http_first_line(void)
+{
+    /* http_tls's test: the first line starts with, or ends with, HTTP/1.x */
+    g_assert_true(tume_http_first_line(S("GET / HTTP/1.1\r\nHost: a\r\n\r\n")));
+    g_assert_true(tume_http_first_line(S("HTTP/1.1 200 OK\r\n")));
+    g_assert_true(tume_http_first_line(S("http/1.0 200 OK\n")));
+    g_assert_true(tume_http_first_line(S("POST /x http/1.1\rHost")));
+    /* no line end yet, SIP, empty first line, too short */
+    g_assert_false(tume_http_first_line(S("GET / HTTP/1.1")));
+    g_assert_false(tume_http_first_line(S("GET / HTTP/1.1\r")));
+    g_assert_false(tume_http_first_line(S("INVITE sip:a@b SIP/2.0\r\n")));
+    g_assert_false(tume_http_first_line(S("SIP/2.0 200 OK\r\n")));
+    g_assert_false(tume_http_first_line(S("\r\nGET / HTTP/1.1\r\n")));
+    g_assert_false(tume_http_first_line(S("HTTP/1\r\n")));
+    g_assert_false(tume_http_first_line(NULL, 0));
+    g_assert_cmpuint(tume_http_skip_empty_lines(S("\r\n\nGET")), ==, 3);
+    g_assert_cmpuint(tume_http_skip_empty_lines(S("GET")), ==, 0);
+}
+
+static void
+test_http_request_host(void)
+{
+    gsize o = 0, l = 0;
+    static const char req[] = "POST /tume/v1/register HTTP/1.1\r\nUser-Agent: x\r\nhOST:  api.tu.com:443 \r\n\r\n{}";
+    g_assert_true(tume_http_request_host(S(req), &o, &l));
+    g_assert_cmpint(l, ==, 14);
+    g_assert_true(memcmp(req + o, "api.tu.com:443", l) == 0);
+    /* bare LF line ends */
+    static const char lf[] = "GET / HTTP/1.0\nHost:a.b\n\n";
+    g_assert_true(tume_http_request_host(S(lf), &o, &l));
+    g_assert_true(l == 3 && memcmp(lf + o, "a.b", 3) == 0);
+    /* Host after the header block is body, not a header */
+    g_assert_false(tume_http_request_host(S("GET / HTTP/1.1\r\nA: b\r\n\r\nHost: api.tu.com\r\n"), &o, &l));
+    /* a response, SIP, a head cut before Host */
+    g_assert_false(tume_http_request_host(S("HTTP/1.1 200 OK\r\nHost: api.tu.com\r\n\r\n"), &o, &l));
+    g_assert_false(tume_http_request_host(S("REGISTER sip:jajah.com SIP/2.0\r\nHost: a\r\n\r\n"), &o, &l));
+    g_assert_false(tume_http_request_host(S("GET / HTTP/1.1\r\nA: b\r\nHo"), &o, &l));
+    g_assert_false(tume_http_request_host(S("GET / HTTP/1.1\r\nX-Host: a\r\n\r\n"), &o, &l));
+    g_assert_false(tume_http_request_host(NULL, 10, &o, &l));
+    /* bounded: more header lines than scanned */
+    GString *many = g_string_new("GET / HTTP/1.1\r\n");
+    for (guint i = 0; i < TUME_HTTP_HEAD_LINES_MAX; i++)
+        g_string_append(many, "A: b\r\n");
+    g_string_append(many, "Host: api.tu.com\r\n\r\n");
+    g_assert_false(tume_http_request_host((const guint8 *)many->str, many->len, &o, &l));
+    g_string_free(many, TRUE);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -340,5 +389,7 @@ main(int argc, char **argv)
     g_test_add_func("/api/classify", test_classify);
     g_test_add_func("/api/reply-types", test_reply_types);
     g_test_add_func("/api/helpers", test_helpers);
+    g_test_add_func("/api/http/first-line", test_http_first_line);
+    g_test_add_func("/api/http/request-host", test_http_request_host);
     return g_test_run();
 }
