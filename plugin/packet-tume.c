@@ -115,10 +115,11 @@ dissect_tume_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     if (pinfo->ptype != PT_TCP)
         return 0;
     tume_tls_watch(pinfo);
-    flow = tume_flow_get(pinfo, FALSE);
+    gboolean settled;
+    flow = tume_flow_find(pinfo, &settled);
     if (!PINFO_FD_VISITED(pinfo)) {
         if (flow == NULL) {
-            if (!frame_has_tls(pinfo))
+            if (settled || !frame_has_tls(pinfo))
                 return 0;
             flow = tume_flow_get(pinfo, TRUE);    /* TLS that no front saw (Decode As, say) */
         }

@@ -56,6 +56,22 @@ tume_config_apply(gboolean sip_heuristic, const char *signalling, const char *pr
 
 /* ---- flows ---- */
 
+/* What a conversation holds once its flow is settled as not TU Me (see
+ * tume_flow_settle): a marker, never read or written through. */
+static const guint8 settled_marker;
+#define SETTLED ((void *)&settled_marker)
+
+tume_flow_t *
+tume_flow_find(packet_info *pinfo, gboolean *settled)
+{
+    conversation_t *conv = find_conversation_pinfo(pinfo, 0);
+    void *data = conv != NULL ? conversation_get_proto_data(conv, proto_tume) : NULL;
+
+    if (settled != NULL)
+        *settled = data == SETTLED;
+    return data == SETTLED ? NULL : (tume_flow_t *)data;
+}
+
 tume_flow_t *
 tume_flow_get(packet_info *pinfo, gboolean create)
 {
@@ -69,11 +85,35 @@ tume_flow_get(packet_info *pinfo, gboolean create)
     if (conv == NULL)
         return NULL;
     flow = (tume_flow_t *)conversation_get_proto_data(conv, proto_tume);
+    if ((void *)flow == SETTLED) {
+        if (!create)
+            return NULL;
+        /* something new came after all (decrypted data): start again */
+        conversation_delete_proto_data(conv, proto_tume);
+        flow = NULL;
+    }
     if (flow == NULL && create) {
         flow = wmem_new0(wmem_file_scope(), tume_flow_t);
         conversation_add_proto_data(conv, proto_tume, flow);
     }
     return flow;
+}
+
+void
+tume_flow_settle(tume_flow_t *flow, packet_info *pinfo)
+{
+    conversation_t *conv;
+
+    if (flow == NULL || PINFO_FD_VISITED(pinfo) || flow->proof_frame != 0)
+        return;
+    conv = find_conversation_pinfo(pinfo, 0);
+    if (conv == NULL || conversation_get_proto_data(conv, proto_tume) != flow)
+        return;
+    conversation_delete_proto_data(conv, proto_tume);
+    conversation_add_proto_data(conv, proto_tume, SETTLED);
+    free_address_wmem(wmem_file_scope(), &flow->server_addr);
+    wmem_free(wmem_file_scope(), (void *)flow->sni);
+    wmem_free(wmem_file_scope(), flow);
 }
 
 void

@@ -133,8 +133,19 @@ typedef struct {
 /* Registers the flow-level fields, subtree and shared expert infos. */
 void tume_flow_register(void);
 
-/* The flow of pinfo's TCP conversation; created if create is TRUE. */
+/* The flow of pinfo's TCP conversation; created if create is TRUE (also
+ * over a settled flow).  NULL for a settled flow when create is FALSE. */
 tume_flow_t *tume_flow_get(packet_info *pinfo, gboolean create);
+
+/* The flow, never created; *settled (if given) says whether the flow was
+ * settled as not TU Me. */
+tume_flow_t *tume_flow_find(packet_info *pinfo, gboolean *settled);
+
+/* First pass: the flow can no longer prove to be TU Me (its handshake is
+ * over, nothing in it was TU Me, and its data cannot be decrypted).  Frees
+ * the flow's memory; the conversation keeps only a marker, so nothing is
+ * kept for it (tume_flow_get(..., FALSE) returns NULL from then on). */
+void tume_flow_settle(tume_flow_t *flow, packet_info *pinfo);
 
 /* Record evidence (first pass only; later passes keep the first pass's result). */
 void tume_flow_add_evidence(tume_flow_t *flow, packet_info *pinfo, guint32 evidence);

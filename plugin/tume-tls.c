@@ -339,6 +339,10 @@ dissect_tume_front(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *da
             conversation_t *conv = find_conversation_pinfo(pinfo, 0);
             if (conv != NULL)
                 conversation_set_dissector(conv, NULL);
+            /* handshake over, not TU Me, and its data cannot be read: it
+             * can never prove to be TU Me, so nothing is kept for it */
+            if (flow->proof_frame == 0 && !flow->decrypted && flow->not_decrypted_frame != 0)
+                tume_flow_settle(flow, pinfo);
         }
     }
     return ret;
