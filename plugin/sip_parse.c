@@ -214,7 +214,23 @@ tume_sip_worth_more(const guint8 *buf, gsize len)
     len = MIN(len, (gsize)TUME_SIP_START_LINE_MAX);
     if (tume_sip_classify_start(buf, len) != TUME_SIP_START_NO)
         return TRUE;
-    return memchr(buf, ' ', len) == NULL;
+    /* what could still grow into a start line SIP reads: no space yet (the
+     * method or "SIP/2.0" is still coming), no line end after the first
+     * byte (a whole line with no space is no start line), and no byte that
+     * is neither printable ASCII nor a tab (a method is a token) */
+    for (gsize i = 0; i < len; i++) {
+        guint8 c = buf[i];
+        if (c == ' ')
+            return FALSE;
+        if (c == '\r' || c == '\n') {
+            if (i > 0)
+                return FALSE;
+            continue;
+        }
+        if (c != '\t' && (c < 0x21 || c > 0x7e))
+            return FALSE;
+    }
+    return TRUE;
 }
 
 /* ---- headers ---- */

@@ -121,6 +121,14 @@ test_worth_more(void)
     g_assert_false(tume_sip_worth_more(B("ing first")));      /* the rest of a body */
     g_assert_false(tume_sip_worth_more(B("\x9a\x9a \x01")));
     g_assert_true(tume_sip_worth_more(NULL, 0));
+    /* a whole line with no space, or bytes no method has: no start line can
+     * come of them (a mutated keep-alive run: "\xff\n\r\n..." made sip.tcp
+     * hand it to SigComp, which glued every later record to it) */
+    g_assert_false(tume_sip_worth_more(B("\xff\n\r\n\r\n")));
+    g_assert_false(tume_sip_worth_more(B("J\n\r\n\r\n")));
+    g_assert_false(tume_sip_worth_more(B("OPTIONS\r\n")));
+    g_assert_false(tume_sip_worth_more(B("OPT\x01")));
+    g_assert_true(tume_sip_worth_more(B("\r\n")));
 }
 
 static void
