@@ -114,9 +114,11 @@ dissect_tume_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
 
     if (pinfo->ptype != PT_TCP)
         return 0;
-    tume_tls_watch(pinfo);
+    /* one conversation lookup per packet, for both */
+    conversation_t *conv = find_conversation_pinfo(pinfo, 0);
     gboolean settled;
-    flow = tume_flow_find(pinfo, &settled);
+    tume_tls_watch(pinfo, conv);
+    flow = tume_flow_of(conv, &settled);
     if (!PINFO_FD_VISITED(pinfo)) {
         if (flow == NULL) {
             if (settled || !frame_has_tls(pinfo))

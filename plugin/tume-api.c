@@ -531,9 +531,8 @@ port_is_http(packet_info *pinfo)
 
 /* Has HTTP read this conversation before (what http_tls checks first)? */
 static gboolean
-http_conversation(packet_info *pinfo)
+http_conversation(conversation_t *conv)
 {
-    conversation_t *conv = find_conversation_pinfo(pinfo, 0);
     return conv != NULL && proto_http_id > 0 && conversation_get_proto_data(conv, proto_http_id) != NULL;
 }
 
@@ -579,7 +578,8 @@ dissect_tume_api_heur_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, v
     if (http_tls_handle == NULL || tls_alpn_table == NULL ||
         !proto_is_protocol_enabled(find_protocol_by_id(proto_tume)))
         return FALSE;
-    flow = tume_flow_get(pinfo, FALSE);
+    conversation_t *conv = find_conversation_pinfo(pinfo, 0);
+    flow = tume_flow_of(conv, NULL);
     if (flow == NULL || flow->sip_stream == TUME_SIP_STREAM_SIP)
         return FALSE;
     avail = MIN(tvb_captured_length(tvb), (guint)TUME_HTTP_HEAD_MAX);
@@ -592,7 +592,7 @@ dissect_tume_api_heur_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, v
      * TLS gives HTTP as the port's dissector when no heuristic takes it
      * (a request after empty lines, which http_tls refuses) */
     if (http_tls_heur == NULL || !http_tls_heur->enabled ||
-        (!tume_http_first_line(p, avail) && !http_conversation(pinfo))) {
+        (!tume_http_first_line(p, avail) && !http_conversation(conv))) {
         gsize skip = tume_http_skip_empty_lines(p, avail);
         if (skip >= avail || !tume_http_first_line(p + skip, avail - skip) || !port_is_http(pinfo))
             return FALSE;

@@ -62,9 +62,8 @@ static const guint8 settled_marker;
 #define SETTLED ((void *)&settled_marker)
 
 tume_flow_t *
-tume_flow_find(packet_info *pinfo, gboolean *settled)
+tume_flow_of(conversation_t *conv, gboolean *settled)
 {
-    conversation_t *conv = find_conversation_pinfo(pinfo, 0);
     void *data = conv != NULL ? conversation_get_proto_data(conv, proto_tume) : NULL;
 
     if (settled != NULL)

@@ -14,6 +14,7 @@
 
 #include <epan/packet.h>
 #include <epan/address.h>
+#include <epan/conversation.h>
 #include <epan/expert.h>
 #include <epan/prefs.h>
 #include <wsutil/wmem/wmem.h>
@@ -137,9 +138,10 @@ void tume_flow_register(void);
  * over a settled flow).  NULL for a settled flow when create is FALSE. */
 tume_flow_t *tume_flow_get(packet_info *pinfo, gboolean create);
 
-/* The flow, never created; *settled (if given) says whether the flow was
- * settled as not TU Me. */
-tume_flow_t *tume_flow_find(packet_info *pinfo, gboolean *settled);
+/* The flow of a conversation found by the caller (NULL: none), never
+ * created; *settled (if given) says whether it was settled as not TU Me.
+ * For callers that need the conversation too: one lookup, not two. */
+tume_flow_t *tume_flow_of(conversation_t *conv, gboolean *settled);
 
 /* First pass: the flow can no longer prove to be TU Me (its handshake is
  * over, nothing in it was TU Me, and its data cannot be decrypted).  Frees

@@ -168,13 +168,10 @@ tcp_tries_heuristics_first(void)
 }
 
 void
-tume_tls_watch(packet_info *pinfo)
+tume_tls_watch(packet_info *pinfo, conversation_t *conv)
 {
-    conversation_t *conv;
-
     if (PINFO_FD_VISITED(pinfo) || tls_handle == NULL || tcp_port_table == NULL)
         return;
-    conv = find_conversation_pinfo(pinfo, 0);
     if (conv == NULL || conv->setup_frame != pinfo->num)
         return;                   /* only on a conversation's first packet */
     if (tls_port(pinfo) == 0 || tcp_tries_heuristics_first())

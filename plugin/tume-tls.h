@@ -11,9 +11,10 @@
 
 void tume_tls_register(void);
 void tume_tls_handoff(void);
-/* Called for every TCP packet: on a TLS conversation's first packet (first
- * pass), sets the front that reads the handshake facts into the flow. */
-void tume_tls_watch(packet_info *pinfo);
+/* Called for every TCP packet with its conversation (NULL: none): on a TLS
+ * conversation's first packet (first pass), sets the front that reads the
+ * handshake facts into the flow. */
+void tume_tls_watch(packet_info *pinfo, conversation_t *conv);
 /* Packet-level expert infos (certificate note and warnings, not decrypted). */
 void tume_tls_add_packet_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume_flow_t *flow);
 
