@@ -1,74 +1,164 @@
 #!/usr/bin/env python3
-"""Benchmark: the same tshark on the same large capture, with and without the
-TU Me plugin, in one run; prints the times and the ratio.
+"""Benchmark: the same tshark on the same large captures, with and without
+the TU Me plugin, in one run; prints median time ratios, peak-RSS ratios,
+a scaling run, and each line against the budget of issue 9.
 
     python3 tests/benchmark.py --plugin build/plugins/4.0/epan/tume.so \\
-        --ws-version 4.0 --captures captures [--copies 300] [--runs 3]
+        --ws-version 4.0 --captures captures [--packets 200000] [--runs 5] \\
+        [--no-tls-extra FILE ...] [--skip-scaling] [--modes -r,-V,...]
 
-Two large captures are built here (not committed): every bundled capture,
-and the non-TU Me ones only, each repeated --copies times back to back
-(mergecap -a), each copy shifted in time so that connections follow each
-other like a long phone trace.  Each mode runs
---runs times, alternating with and without the plugin; the best (lowest) wall
-time of each is compared.  Runs tshark the way the tests do (as nobody when
-started as root, private HOME, private plugin folder).
+Three captures are built here (in a temporary folder, not committed), each
+of at least --packets packets, from time-shifted copies of a unit
+(mergecap -a; copy k is shifted past the end of copy k-1, so connections
+follow each other like a long phone trace; key logs embedded once):
+
+  mixed   every bundled capture: TU Me signalling and provisioning (TLS 1.2,
+          1.3, RSA), other HTTPS, other SIP over TLS, plain HTTP, non-TLS
+          bytes on 443; keys embedded
+  other   the bundled captures with no TU Me in them: other HTTPS and SIP
+          over TLS (keys embedded), lookalike API, plain HTTP
+  no-tls  plain HTTP and non-TLS bytes on 443, plus any --no-tls-extra
+          captures (e.g. Wireshark's own test/captures netperfmeter,
+          logistics_multicast); each extra is checked to hold no TLS
+
+Modes (the same arguments with and without the plugin, except -Y tume):
+
+  -r          tshark -n -r F                      (no tree: the common batch case)
+  -Y tls      tshark -n -r F -Y tls
+  -Y tume     tshark -n -r F -Y tume, against stock's -Y tls
+  -V          tshark -n -r F -V > /dev/null
+  -T fields   tshark -n -r F -T fields -e frame.number -e ip.src -e tcp.stream
+              -e tls.handshake.extensions_server_name -e sip.Method -e http.request.method
+  -2          tshark -n -r F -2
+
+Each mode runs --runs times per side, alternating (stock first on odd
+rounds, plugin first on even ones); the medians of wall time, CPU time
+(user + system of the tshark process, from wait4) and peak RSS are
+compared.  The scaling run reads the mixed capture at 1x and 4x with -r and
+compares how time and peak RSS grow with and without the plugin.  Runs
+tshark the way the tests do (as nobody when started as root, private HOME,
+private plugin folder).  Budget (issue 9): -r at most 1.05x; -Y, -V,
+-T fields at most 1.03x; peak RSS at most 1.05x; growth linear (the
+plugin's 4x/1x ratio within 5% of stock's).
 """
 import argparse
 import os
+import shutil
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tshark.common import ALL_CAPTURES, NEGATIVE_CAPTURES, Env  # noqa: E402
+from tshark.common import ALL_CAPTURES, NEGATIVE_CAPTURES, Env, Failure  # noqa: E402
 
-# Traffic that is not TU Me at all: what most of a phone's capture is.
-NON_TUME = NEGATIVE_CAPTURES + ["other-sip-tls", "lookalike-api"]
+NO_TUME = ["other-https-json", "other-sip-tls", "lookalike-api", "plain-http-443", "non-tls-443"]
+NO_TLS = ["plain-http-443", "non-tls-443"]
+assert set(NEGATIVE_CAPTURES) <= set(NO_TUME)
 
+FIELDS = ["-T", "fields", "-e", "frame.number", "-e", "ip.src", "-e", "tcp.stream",
+          "-e", "tls.handshake.extensions_server_name", "-e", "sip.Method", "-e", "http.request.method"]
+# name: (stock arguments, plugin arguments, time budget)
 MODES = {
-    # name: tshark arguments after -r FILE
-    "summary (tshark -r)": ["-n"],
-    "filter (-Y sip)": ["-n", "-Y", "sip"],
-    "two-pass fields (-2 -T fields)": ["-n", "-2", "-T", "fields", "-e", "frame.number", "-e", "sip.Method"],
+    "-r": (["-n"], ["-n"], 1.05),
+    "-Y tls": (["-n", "-Y", "tls"], ["-n", "-Y", "tls"], 1.03),
+    "-Y tume": (["-n", "-Y", "tls"], ["-n", "-Y", "tume"], 1.03),
+    "-V": (["-n", "-V"], ["-n", "-V"], 1.03),
+    "-T fields": (["-n"] + FIELDS, ["-n"] + FIELDS, 1.03),
+    "-2": (["-n", "-2"], ["-n", "-2"], 1.05),
 }
+RSS_BUDGET = 1.05
+GROWTH_SLACK = 1.05
 
 
-def build_capture(env, copies, names, tag):
-    # editcap cannot rewrite a pcapng holding a secrets block: shift the
-    # -nokeys copies, concatenate, then embed every key log once.
-    parts, keys = [], []
-    for name in names:
-        if os.path.exists(env.cap(name, ".keys")):
-            keys.append(env.cap(name, ".keys"))
-    for i in range(copies):
-        for name in names:
-            src = env.cap(name, "-nokeys.pcapng")
-            if not os.path.exists(src):
-                src = env.cap(name)
-            out = os.path.join(env.root, "part-%04d-%s.pcapng" % (i, name))
-            # shift copy i by i minutes so the copies follow each other
-            subprocess.run(["editcap", "-t", str(60 * i), src, out], check=True)
-            parts.append(out)
-    raw = os.path.join(env.root, "big-%s-nokeys.pcapng" % tag)
-    subprocess.run(["mergecap", "-a", "-w", raw] + parts, check=True)
-    for p in parts:
-        os.unlink(p)
-    allkeys = os.path.join(env.root, "all-%s.keys" % tag)
-    with open(allkeys, "w") as out:
-        for k in keys:
-            with open(k) as f:
-                out.write(f.read())
-    big = os.path.join(env.root, "big-%s.pcapng" % tag)
-    subprocess.run(["editcap", "--inject-secrets", "tls," + allkeys, raw, big], check=True)
-    os.unlink(raw)
-    os.chmod(big, 0o644)
-    return big
+def sh(args):
+    return subprocess.run(args, check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True).stdout
 
 
-def timed(env, args, plugin):
-    t0 = time.perf_counter()
-    env.run(args, plugin=plugin)
-    return time.perf_counter() - t0
+def span_of(path):
+    """Seconds from the first to the last packet (capinfos -a -e -S)."""
+    out = sh(["capinfos", "-a", "-e", "-S", "-T", "-r", path]).split("\t")
+    first, last = float(out[-2]), float(out[-1])
+    return max(0.0, last - first)
+
+
+def frames_of(path):
+    return int(sh(["capinfos", "-c", "-M", "-T", "-r", path]).split("\t")[-1])
+
+
+def build(workdir, tag, sources, keys, packets, scale=1):
+    """A capture of >= packets * scale packets: the sources concatenated into
+    a unit, then doubled (each copy shifted past the end of the one
+    before) until it is big enough; keys injected at the end."""
+    unit = os.path.join(workdir, "%s-unit.pcapng" % tag)
+    sh(["mergecap", "-a", "-F", "pcapng", "-w", unit] + sources)
+    cur, n = unit, frames_of(unit)
+    step = 0
+    while n < packets * scale:
+        shift = span_of(cur) + 60.0
+        shifted = os.path.join(workdir, "%s-shift%d.pcapng" % (tag, step))
+        sh(["editcap", "-t", "%.6f" % shift, cur, shifted])
+        nxt = os.path.join(workdir, "%s-x%d.pcapng" % (tag, step))
+        sh(["mergecap", "-a", "-F", "pcapng", "-w", nxt, cur, shifted])
+        os.unlink(shifted)
+        if cur != unit:
+            os.unlink(cur)
+        cur, n, step = nxt, n * 2, step + 1
+    out = os.path.join(workdir, "%s-%dx.pcapng" % (tag, scale))
+    if keys:
+        allkeys = os.path.join(workdir, "%s.keys" % tag)
+        with open(allkeys, "w") as o:
+            for k in keys:
+                with open(k) as f:
+                    o.write(f.read())
+        sh(["editcap", "--inject-secrets", "tls," + allkeys, cur, out])
+        os.unlink(cur)
+    else:
+        os.rename(cur, out)
+    if os.path.exists(unit):
+        os.unlink(unit)
+    os.chmod(out, 0o644)
+    return out
+
+
+class Runner:
+    """tshark runs measured on the tshark process itself (os.wait4: setpriv
+    execs tshark in the same process)."""
+
+    def __init__(self, env):
+        self.env = env
+
+    def once(self, args, plugin):
+        env = self.env.environ(plugin)
+        cmd = (self.env.drop or []) + [self.env.tshark] + list(args)
+        with tempfile.TemporaryFile() as err:
+            t0 = time.perf_counter()
+            p = subprocess.Popen(cmd, env=env, cwd=self.env.root, stdout=subprocess.DEVNULL, stderr=err)
+            _, status, usage = os.wait4(p.pid, 0)
+            wall = time.perf_counter() - t0
+            rc = os.waitstatus_to_exitcode(status)
+            if rc != 0:
+                err.seek(0)
+                raise Failure("tshark failed (%d): %s\n%s" % (rc, " ".join(cmd),
+                                                           err.read().decode(errors="replace")[-2000:]))
+        return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0
+
+    def compare(self, stock_args, plugin_args, runs):
+        res = {False: [], True: []}
+        for i in range(runs):
+            order = (False, True) if i % 2 == 0 else (True, False)
+            for plugin in order:
+                res[plugin].append(self.once(plugin_args if plugin else stock_args, plugin))
+
+        def med(side, k):
+            return statistics.median(r[k] for r in res[side])
+        return {side: tuple(med(side, k) for k in range(3)) for side in (False, True)}
+
+
+def verdict(ratio, budget):
+    return "ok" if ratio <= budget else "OVER"
 
 
 def main():
@@ -77,29 +167,93 @@ def main():
     ap.add_argument("--ws-version", required=True)
     ap.add_argument("--captures", required=True)
     ap.add_argument("--tshark", default="tshark")
-    ap.add_argument("--copies", type=int, default=300)
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--packets", type=int, default=200000, help="at least this many packets per capture")
+    ap.add_argument("--runs", type=int, default=5, help="runs per side and mode (medians)")
+    ap.add_argument("--no-tls-extra", nargs="*", default=[], metavar="FILE",
+                    help="more captures for the no-TLS set (checked to hold no TLS)")
+    ap.add_argument("--modes", default=",".join(MODES), help="comma-separated subset of: " + ", ".join(MODES))
+    ap.add_argument("--sets", default="mixed,other,no-tls")
+    ap.add_argument("--skip-scaling", action="store_true")
     a = ap.parse_args()
+    modes = [m.strip() for m in a.modes.split(",") if m.strip()]
+    for m in modes:
+        if m not in MODES:
+            ap.error("unknown mode %r" % m)
+
     env = Env(a.plugin, a.ws_version, a.captures, a.tshark)
+    run = Runner(env)
+    work = tempfile.mkdtemp(prefix="tume-bench-", dir=env.root)
+    os.chmod(work, 0o755)
+    over = []
+
+    def nokeys(name):
+        p = env.cap(name, "-nokeys.pcapng")
+        return p if os.path.exists(p) else env.cap(name)
+
+    def keys(names):
+        return [env.cap(n, ".keys") for n in names if os.path.exists(env.cap(n, ".keys"))]
+
+    extras = []
+    for x in a.no_tls_extra:
+        # a copy tshark can read when run as nobody
+        extras.append(os.path.join(work, "extra-%d-%s" % (len(extras), os.path.basename(x))))
+        shutil.copy(x, extras[-1])
+        os.chmod(extras[-1], 0o644)
+        x = extras[-1]
+        n_tls = env.run(["-n", "-r", x, "-Y", "tls || ssl || quic || dtls", "-T", "fields", "-e", "frame.number"],
+                        plugin=False).count("\n")
+        if n_tls:
+            sys.exit("benchmark: %s has %d TLS/QUIC/DTLS frames; not a no-TLS capture" % (x, n_tls))
+    sets = {
+        "mixed": ([nokeys(n) for n in ALL_CAPTURES], keys(ALL_CAPTURES)),
+        "other": ([nokeys(n) for n in NO_TUME], keys(NO_TUME)),
+        "no-tls": ([nokeys(n) for n in NO_TLS] + extras, []),
+    }
     try:
-        for tag, names in (("all bundled captures", ALL_CAPTURES), ("non-TU Me captures only", NON_TUME)):
-            big = build_capture(env, a.copies, names, tag.split()[0])
-            frames = env.run(["-n", "-r", big, "-T", "fields", "-e", "frame.number"], plugin=False).count("\n")
+        print("tshark %s, plugin %s; medians of %d runs per side; budget: -r %.2fx, -Y/-V/-T fields %.2fx, "
+              "peak RSS %.2fx" % (a.ws_version, a.plugin, a.runs, MODES["-r"][2], MODES["-V"][2], RSS_BUDGET))
+        for tag in [s.strip() for s in a.sets.split(",") if s.strip()]:
+            sources, k = sets[tag]
+            t0 = time.perf_counter()
+            big = build(work, tag, sources, k, a.packets)
+            frames = frames_of(big)
             tume = env.run(["-n", "-r", big, "-Y", "tume", "-T", "fields", "-e", "frame.number"]).count("\n")
-            print("%s: %d frames, %d with tume, %.1f MB (%d copies of %d captures)"
-                  % (tag, frames, tume, os.path.getsize(big) / 1e6, a.copies, len(names)))
-            for mode, extra in MODES.items():
-                args = ["-r", big] + extra
-                best = {True: float("inf"), False: float("inf")}
-                for _ in range(a.runs):
-                    for plugin in (False, True):
-                        best[plugin] = min(best[plugin], timed(env, args, plugin))
-                print("  %-32s without %.2f s   with %.2f s   ratio %.2fx"
-                      % (mode, best[False], best[True], best[True] / best[False]))
+            print("\n%s: %d frames, %d with tume, %.1f MB, %d source captures (built in %.0f s)"
+                  % (tag, frames, tume, os.path.getsize(big) / 1e6, len(sources), time.perf_counter() - t0))
+            print("  %-10s %9s %9s %7s %7s %9s %9s %7s  %s"
+                  % ("mode", "stock s", "plugin s", "time", "cpu", "stock MB", "plugin MB", "rss", "budget"))
+            for m in modes:
+                sa, pa, budget = MODES[m]
+                r = run.compare(["-r", big] + sa, ["-r", big] + pa, a.runs)
+                tr, cr, mr = r[True][0] / r[False][0], r[True][1] / r[False][1], r[True][2] / r[False][2]
+                v = "time %s, rss %s" % (verdict(tr, budget), verdict(mr, RSS_BUDGET))
+                if "OVER" in v:
+                    over.append("%s %s: %s (time %.3fx, rss %.3fx)" % (tag, m, v, tr, mr))
+                print("  %-10s %9.2f %9.2f %6.3fx %6.3fx %9.1f %9.1f %6.3fx  %s"
+                      % (m, r[False][0], r[True][0], tr, cr, r[False][2], r[True][2], mr, v))
+            if tag == "mixed" and not a.skip_scaling:
+                big4 = build(work, "mixed4", sources, k, a.packets, scale=4)
+                f4 = frames_of(big4)
+                r1 = run.compare(["-r", big, "-n"], ["-r", big, "-n"], a.runs)
+                r4 = run.compare(["-r", big4, "-n"], ["-r", big4, "-n"], a.runs)
+                print("  scaling (-r): 1x %d frames, 4x %d frames" % (frames, f4))
+                for k_, name in ((0, "time"), (2, "peak RSS")):
+                    gs = r4[False][k_] / r1[False][k_]
+                    gp = r4[True][k_] / r1[True][k_]
+                    ok = gp <= gs * GROWTH_SLACK
+                    if not ok:
+                        over.append("mixed scaling %s: plugin grows %.2fx, stock %.2fx" % (name, gp, gs))
+                    print("    %-9s 4x/1x stock %.2fx, plugin %.2fx; plugin/stock at 1x %.3fx, at 4x %.3fx  %s"
+                          % (name, gs, gp, r1[True][k_] / r1[False][k_], r4[True][k_] / r4[False][k_],
+                             "ok" if ok else "OVER"))
+                os.unlink(big4)
             os.unlink(big)
+        print("\nbudget: %s" % ("every line within it" if not over else "%d line(s) over:\n  %s"
+                                % (len(over), "\n  ".join(over))))
     finally:
         env.cleanup()
+    return 1 if over else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
