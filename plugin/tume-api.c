@@ -399,30 +399,79 @@ http_call(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, gbool
     return ret;
 }
 
+/* The HTTP fields the plugin reads, marked as referenced for one call of
+ * HTTP ("primed", as a display filter does), so that even a tree that
+ * fakes every other item (tshark -Y, or the scratch tree) holds them.
+ * The marks are put back as they were straight after the call. */
+#define HTTP_PRIMED_MAX 24
+
+typedef struct {
+    header_field_info *hfi;
+    hf_ref_type        ref;
+} primed_t;
+
+static guint
+prime_http_fields(primed_t *saved)
+{
+    const int ids[] = { proto_http_id, hf_http_method, hf_http_uri, hf_http_code, hf_http_host, hf_http_auth,
+                        hf_http_ctype, hf_http_file_data, hf_http_req_num, hf_http_res_num,
+                        hf_http_req_version, hf_http_res_version };
+    guint n = 0;
+
+    for (guint i = 0; i < G_N_ELEMENTS(ids) && n + 2 <= HTTP_PRIMED_MAX; i++) {
+        if (ids[i] <= 0)
+            continue;
+        header_field_info *hfi = proto_registrar_get_nth((guint)ids[i]);
+        if (hfi == NULL)
+            continue;
+        saved[n].hfi = hfi;
+        saved[n++].ref = hfi->ref_type;
+        if (hfi->ref_type == HF_REF_TYPE_NONE || hfi->ref_type == HF_REF_TYPE_INDIRECT)
+            hfi->ref_type = HF_REF_TYPE_DIRECT;   /* newer versions' PRINT is kept */
+        if (hfi->parent > 0) {
+            header_field_info *parent = proto_registrar_get_nth((guint)hfi->parent);
+            if (parent != NULL) {
+                saved[n].hfi = parent;
+                saved[n++].ref = parent->ref_type;
+                if (parent->ref_type == HF_REF_TYPE_NONE)
+                    parent->ref_type = HF_REF_TYPE_INDIRECT;
+            }
+        }
+    }
+    return n;
+}
+
+static void
+unprime_http_fields(const primed_t *saved, guint n)
+{
+    while (n-- > 0)             /* in reverse: a parent saved twice ends as it was first */
+        saved[n].hfi->ref_type = saved[n].ref;
+}
+
 /* HTTP on a TU Me flow, first pass: Wireshark's HTTP reads the data into a
- * protocol tree that holds all its items, and the plugin reads that.  The
- * packet's own tree when there is one (made visible for the call, so that
- * no item is left out: "tshark -Y" builds an invisible tree), else a
- * scratch tree of its own, freed straight after.  So the cost of a tree is
- * paid only for the provisioning messages of TU Me flows, never for other
- * traffic. */
+ * protocol tree, and the plugin reads the fields it needs from that: the
+ * packet's own tree when there is one, else a scratch tree of its own,
+ * freed straight after.  The fields are primed for the call, so an
+ * invisible tree builds only them (HTTP's and JSON's other items stay
+ * fake, as with no tree).  So the cost of a tree is paid only for the
+ * provisioning messages of TU Me flows, never for other traffic. */
 static int
 read_http(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, tume_flow_t *flow,
           gboolean add_layer)
 {
     epan_dissect_t *volatile scratch = NULL;
     proto_tree *volatile root = tree != NULL ? proto_tree_get_root(tree) : NULL;
-    volatile gboolean was_visible = TRUE;
     proto_node *volatile after;
+    primed_t saved[HTTP_PRIMED_MAX];
+    volatile guint nsaved;
     volatile int ret = 0;
 
     if (root == NULL) {
-        scratch = epan_dissect_new(pinfo->epan, TRUE, TRUE);
+        scratch = epan_dissect_new(pinfo->epan, TRUE, FALSE);
         root = scratch->tree;
-    } else {
-        was_visible = proto_tree_set_visible(root, TRUE);
     }
     after = ((proto_node *)root)->last_child;
+    nsaved = prime_http_fields(saved);
     TRY {
         /* into the real tree when there is one, so that filters and -V
          * see HTTP's items as they would without the plugin */
@@ -430,11 +479,10 @@ read_http(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, tume_
     }
     FINALLY {
         /* also when HTTP threw: the messages it read before are kept */
+        unprime_http_fields(saved, nsaved);
         read_http_messages(pinfo, flow, (proto_node *)root, after);
         if (scratch != NULL)
             epan_dissect_free(scratch);
-        else
-            proto_tree_set_visible(root, was_visible);
     }
     ENDTRY;
     return ret;
