@@ -15,6 +15,7 @@
 #include <epan/proto_data.h>
 #include <epan/conversation.h>
 #include <epan/expert.h>
+#include <wsutil/pint.h>
 
 #include "tume-flow.h"
 #include "tume-sip.h"
@@ -66,13 +67,19 @@ frame_has_tls(packet_info *pinfo)
     return FALSE;
 }
 
-/* Does this TCP packet carry payload?  Read from the packet's own IP and
- * TCP headers, found through the network source address (which points into
- * the frame's bytes): no protocol tree needed.  When the address is not in
- * the frame (IP reassembly, say) or the headers are not plain IPv4/IPv6 +
- * TCP, fall back to "TLS saw data in this packet". */
-static gboolean
-frame_has_tcp_payload(tvbuff_t *tvb, packet_info *pinfo)
+/* What this TCP segment is, read from the packet's own IP and TCP headers,
+ * found through the network source address (which points into the frame's
+ * bytes): no protocol tree needed.  UNKNOWN when the address is not in the
+ * frame (IP reassembly, say) or the headers are not plain IPv4/IPv6 + TCP. */
+typedef enum {
+    SEG_UNKNOWN = 0,
+    SEG_EMPTY,          /* no payload, no SYN: a bare ACK, FIN or RST */
+    SEG_SYN,            /* no payload, SYN */
+    SEG_PAYLOAD
+} tcp_seg_t;
+
+static tcp_seg_t
+tcp_segment_kind(tvbuff_t *tvb, packet_info *pinfo, guint *payload_off, guint *payload_len)
 {
     guint len = tvb_captured_length(tvb);
     const guint8 *base = tvb_get_ptr(tvb, 0, (gint)len);
@@ -80,30 +87,35 @@ frame_has_tcp_payload(tvbuff_t *tvb, packet_info *pinfo)
     guint ip, tcp, total = 0, hdr;
 
     if (src == NULL || src < base || src >= base + len)
-        return frame_has_tls(pinfo);
+        return SEG_UNKNOWN;
     guint at = (guint)(src - base);
     if (pinfo->net_src.type == AT_IPv4 && at >= 12) {
         ip = at - 12;
-        if (ip + 20 > len || (tvb_get_uint8(tvb, ip) >> 4) != 4 || tvb_get_uint8(tvb, ip + 9) != 6)
-            return frame_has_tls(pinfo);
-        hdr = (tvb_get_uint8(tvb, ip) & 0x0f) * 4u;
-        total = tvb_get_ntohs(tvb, ip + 2);
+        if (ip + 20 > len || (base[ip] >> 4) != 4 || base[ip + 9] != 6)
+            return SEG_UNKNOWN;
+        hdr = (base[ip] & 0x0f) * 4u;
+        total = pntoh16(base + ip + 2);
         if (total == 0)                       /* TSO / GSO: the capture's own length */
             total = tvb_reported_length(tvb) - ip;
     } else if (pinfo->net_src.type == AT_IPv6 && at >= 8) {
         ip = at - 8;
-        if (ip + 40 > len || (tvb_get_uint8(tvb, ip) >> 4) != 6 || tvb_get_uint8(tvb, ip + 6) != 6)
-            return frame_has_tls(pinfo);      /* extension headers: not worth walking here */
+        if (ip + 40 > len || (base[ip] >> 4) != 6 || base[ip + 6] != 6)
+            return SEG_UNKNOWN;               /* extension headers: not worth walking here */
         hdr = 40;
-        total = 40u + tvb_get_ntohs(tvb, ip + 4);
+        total = 40u + pntoh16(base + ip + 4);
     } else {
-        return frame_has_tls(pinfo);
+        return SEG_UNKNOWN;
     }
     tcp = ip + hdr;
-    if (tcp + 13 > len)
-        return frame_has_tls(pinfo);
-    guint doff = (tvb_get_uint8(tvb, tcp + 12) >> 4) * 4u;
-    return total > hdr + doff;
+    if (tcp + 14 > len)
+        return SEG_UNKNOWN;
+    guint doff = (base[tcp + 12] >> 4) * 4u;
+    if (total > hdr + doff) {
+        *payload_off = tcp + doff;
+        *payload_len = total - hdr - doff;
+        return SEG_PAYLOAD;
+    }
+    return (base[tcp + 13] & 0x02) ? SEG_SYN : SEG_EMPTY;
 }
 
 static int
@@ -111,14 +123,32 @@ dissect_tume_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
 {
     tume_pkt_t *pkt = NULL;
     tume_flow_t *flow;
+    gboolean settled;
 
     if (pinfo->ptype != PT_TCP)
         return 0;
+    /* A bare ACK, FIN or RST gets no mark (no payload) and needs no watch
+     * (a TLS conversation is watched from its SYN, or else from its first
+     * payload): no conversation lookup for it, the plugin's main cost on
+     * traffic that is not TU Me. */
+    guint poff = 0, plen = 0;
+    const tcp_seg_t seg = tcp_segment_kind(tvb, pinfo, &poff, &plen);
+    if (seg == SEG_EMPTY)
+        return 0;
     /* one conversation lookup per packet, for both */
     conversation_t *conv = find_conversation_pinfo(pinfo, 0);
-    gboolean settled;
-    tume_tls_watch(pinfo, conv);
     flow = tume_flow_of(conv, &settled);
+    if (!PINFO_FD_VISITED(pinfo)) {
+        tvbuff_t *payload = NULL;
+        if (seg == SEG_PAYLOAD && flow == NULL && !settled && poff < tvb_captured_length(tvb)) {
+            plen = MIN(plen, tvb_reported_length(tvb) - poff);   /* an IP length that lies */
+            payload = tvb_new_subset_length_caplen(tvb, (gint)poff,
+                                                   (gint)MIN(plen, tvb_captured_length(tvb) - poff), (gint)plen);
+        }
+        tume_tls_watch(pinfo, conv, flow == NULL && !settled, payload);
+        if (payload != NULL)
+            flow = tume_flow_of(conv, &settled);  /* the watch may have made it */
+    }
     if (!PINFO_FD_VISITED(pinfo)) {
         if (flow == NULL) {
             if (settled || !frame_has_tls(pinfo))
@@ -130,7 +160,7 @@ dissect_tume_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     }
     /* the provisioning messages tume-api.c read from HTTP (first pass) */
     pkt = (tume_pkt_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_FILE);
-    if (!tume_flow_is_tume(flow, pinfo) || !frame_has_tcp_payload(tvb, pinfo))
+    if (!tume_flow_is_tume(flow, pinfo) || seg == SEG_SYN || (seg == SEG_UNKNOWN && !frame_has_tls(pinfo)))
         return 0;
     proto_tree *tt = tume_packet_tree(tvb, pinfo, tree, flow);
     tume_tls_add_packet_items(tvb, pinfo, tt, flow);

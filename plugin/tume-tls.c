@@ -167,16 +167,30 @@ tcp_tries_heuristics_first(void)
     return p != NULL && prefs_get_bool_value(p, pref_current);
 }
 
+static void read_records(tume_flow_t *flow, packet_info *pinfo, tvbuff_t *tvb, gboolean *app_data,
+                         gboolean *retire);
+
 void
-tume_tls_watch(packet_info *pinfo, conversation_t *conv)
+tume_tls_watch(packet_info *pinfo, conversation_t *conv, gboolean unseen, tvbuff_t *payload)
 {
     if (PINFO_FD_VISITED(pinfo) || tls_handle == NULL || tcp_port_table == NULL)
         return;
-    if (conv == NULL || conv->setup_frame != pinfo->num)
-        return;                   /* only on a conversation's first packet */
+    /* only on a conversation's first packet, or on the first that reaches
+     * here (one the front never saw, when the capture began with bare ACKs) */
+    if (conv == NULL || (conv->setup_frame != pinfo->num && !unseen))
+        return;
     if (tls_port(pinfo) == 0 || tcp_tries_heuristics_first())
         return;
+    /* a conversation some dissector already claimed stays its own */
+    if (conversation_get_dissector(conv, pinfo->num) != NULL)
+        return;
     conversation_set_dissector(conv, tume_front_handle);
+    if (payload != NULL && unseen) {
+        /* TCP gave this packet to TLS before the front was there: read its
+         * complete records (a ClientHello in one segment gives the SNI) */
+        gboolean app_data = FALSE, retire = FALSE;
+        read_records(tume_flow_get(pinfo, TRUE), pinfo, payload, &app_data, &retire);
+    }
 }
 
 static gboolean

@@ -11,10 +11,14 @@
 
 void tume_tls_register(void);
 void tume_tls_handoff(void);
-/* Called for every TCP packet with its conversation (NULL: none): on a TLS
- * conversation's first packet (first pass), sets the front that reads the
- * handshake facts into the flow. */
-void tume_tls_watch(packet_info *pinfo, conversation_t *conv);
+/* Called for TCP packets with their conversation (NULL: none), except bare
+ * ACKs, FINs and RSTs: on a TLS conversation's first packet, or on the
+ * first one here of a conversation with no flow yet (unseen: the capture
+ * began with bare ACKs, or with this packet), sets (first pass) the front
+ * that reads the handshake facts into the flow.  payload: the packet's TCP
+ * payload (NULL: unknown); for an unseen conversation, its complete TLS
+ * records are read at once, since TCP has already given them to TLS. */
+void tume_tls_watch(packet_info *pinfo, conversation_t *conv, gboolean unseen, tvbuff_t *payload);
 /* Packet-level expert infos (certificate note and warnings, not decrypted). */
 void tume_tls_add_packet_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume_flow_t *flow);
 
