@@ -15,7 +15,6 @@
 #include <epan/proto_data.h>
 #include <epan/conversation.h>
 #include <epan/expert.h>
-#include <wsutil/pint.h>
 
 #include "tume-flow.h"
 #include "tume-sip.h"
@@ -94,7 +93,7 @@ tcp_segment_kind(tvbuff_t *tvb, packet_info *pinfo, guint *payload_off, guint *p
         if (ip + 20 > len || (base[ip] >> 4) != 4 || base[ip + 9] != 6)
             return SEG_UNKNOWN;
         hdr = (base[ip] & 0x0f) * 4u;
-        total = pntoh16(base + ip + 2);
+        total = ((guint)base[ip + 2] << 8 | base[ip + 3]);
         if (total == 0)                       /* TSO / GSO: the capture's own length */
             total = tvb_reported_length(tvb) - ip;
     } else if (pinfo->net_src.type == AT_IPv6 && at >= 8) {
@@ -102,7 +101,7 @@ tcp_segment_kind(tvbuff_t *tvb, packet_info *pinfo, guint *payload_off, guint *p
         if (ip + 40 > len || (base[ip] >> 4) != 6 || base[ip + 6] != 6)
             return SEG_UNKNOWN;               /* extension headers: not worth walking here */
         hdr = 40;
-        total = 40u + pntoh16(base + ip + 4);
+        total = 40u + ((guint)base[ip + 4] << 8 | base[ip + 5]);
     } else {
         return SEG_UNKNOWN;
     }
