@@ -501,6 +501,10 @@ tume_sip_frame(const guint8 *buf, gsize len, gsize *pdu_len, const char **why)
             header_len = e + 2;                  /* the empty line */
             break;
         }
+        /* SIP reads a header's name as a C string: "CSeq\0x:" is a CSeq
+         * to it, and no name the checks below would see */
+        if (memchr(buf + pos, '\0', e - pos) != NULL)
+            DEFER("a NUL byte in a SIP header line");
         if (pos > 0) {                           /* a header line */
             gboolean folded = buf[pos] == ' ' || buf[pos] == '\t';
             /* SIP joins a folded line to the value before it */

@@ -231,6 +231,15 @@ test_frame_defers(void)
                         TUME_SIP_FRAME_DEFER);
         g_assert_cmpstr(why, ==, cases[i].why);
     }
+    {
+        /* fuzz_sip_diff: SIP reads "CSeq\0?" as CSeq (a C string) and stops
+         * at its long method; the plugin saw no CSeq and framed by "l: 1" */
+        static const char NUL_NAME[] = "SIP/2.0 202 A\r\nCSeq\0?: 1 MESSAGEMESSAGEMESSAGE\r\nl: 1\r\n\r\nE";
+        gsize n0 = 0;
+        const char *why0 = NULL;
+        g_assert_cmpint(tume_sip_frame(B(NUL_NAME), &n0, &why0), ==, TUME_SIP_FRAME_DEFER);
+        g_assert_cmpstr(why0, ==, "a NUL byte in a SIP header line");
+    }
     /* names that neither reader takes for Content-Length are just headers */
     gsize n;
     const char *why;
