@@ -509,6 +509,7 @@ tume_api_add_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume
                                                        m->type);
         proto_item *ti = proto_tree_add_string(mt, hf_tume_msg_type_api, tvb, 0, 0, m->type);
         proto_item_set_generated(ti);
+        tume_tap_note_message(pinfo, m->type, TUME_FLOW_PROVISIONING, m->sensitive, 1);
         if (m->request)
             expert_add_info_format(pinfo, ti, &ei_tume_msg_info, "TU Me provisioning: %s (%s %s)",
                                    m->type, m->method ? m->method : "?", m->path ? m->path : "?");
@@ -616,8 +617,8 @@ request_host_proves(packet_info *pinfo, tume_flow_t *flow, const guint8 *p, guin
  * HTTP as the port's dissector.  Like http_tls it sets no application
  * handle.  Other flows: a flow lookup, and for HTTP requests a bounded
  * look for Host. */
-static tume_heur_ret_t
-dissect_tume_api_heur_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+static gboolean
+api_claims(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     tume_flow_t *flow;
     const guint8 *p;
@@ -649,6 +650,30 @@ dissect_tume_api_heur_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, v
         return FALSE;
     tume_http(tvb, pinfo, tree, data, FALSE);
     return TRUE;
+}
+
+static tume_heur_ret_t
+dissect_tume_api_heur_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    return api_claims(tvb, pinfo, tree, data);
+}
+
+/* Wireshark moves the heuristic that took a record to the head of TLS's
+ * list ("bubbling", epan/packet.c dissector_try_heuristic).  Once http_tls
+ * took a record of any other HTTPS flow it is tried before tume_api_tls,
+ * for the rest of the file, and would read TU Me's provisioning API as
+ * plain HTTP.  So the plugin also stands in front of http_tls's own entry:
+ * the entry calls api_claims() first (a flow lookup; it claims only on TU Me
+ * flows, as tume_api_tls does) and http_tls's dissector for everything else.
+ * Same protocol, same layer, same enabled switch: nothing else changes. */
+static heur_dissector_t http_tls_dissector;
+
+static tume_heur_ret_t
+dissect_http_tls_front(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    if (api_claims(tvb, pinfo, tree, data))
+        return TRUE;
+    return http_tls_dissector(tvb, pinfo, tree, data);
 }
 
 void
@@ -718,6 +743,11 @@ tume_api_handoff(void)
     tls_port_table = find_dissector_table("tls.port");
     tls_alpn_table = find_dissector_table("tls.alpn");
     http_tls_heur = find_heur_dissector_by_unique_short_name("http_tls");
+    if (http_tls_heur != NULL && http_tls_heur->dissector != NULL
+        && http_tls_heur->dissector != dissect_http_tls_front) {
+        http_tls_dissector = http_tls_heur->dissector;
+        http_tls_heur->dissector = dissect_http_tls_front;
+    }
     /* Listed under HTTP, the protocol it gives the data to (as http_tls
      * is); it works only while TU Me is enabled too. */
     proto_http_id = proto_get_id_by_filter_name("http");

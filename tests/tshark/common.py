@@ -338,3 +338,28 @@ def assert_cpu_bound(env, name, cap_file, factor=1.5, slack=0.5, args=()):
     check(plugin <= bound, "%s: tshark -r with the plugin took %.2f s of CPU, stock %.2f s: over %.1f x stock + "
           "%.1f s = %.2f s" % (name, plugin, stock, factor, slack, bound))
     return plugin, stock, bound
+
+
+def build_mixed(env, sources, name):
+    """A capture merged (mergecap, chronologically) from the bundled
+    captures' keyless versions, and one key log with all their keys: the
+    way an analyst merges captures (mergecap cannot merge several files
+    that each hold decryption secrets)."""
+    out = os.path.join(env.root, name + ".pcapng")
+    keys = os.path.join(env.root, name + ".keys")
+    if os.path.exists(out):
+        return out, keys
+    files = []
+    with open(keys, "w") as k:
+        for s in sources:
+            if os.path.exists(env.cap(s + "-nokeys")):
+                files.append(env.cap(s + "-nokeys"))
+                with open(env.cap(s, ".keys")) as f:
+                    k.write(f.read())
+            else:
+                files.append(env.cap(s))
+    mergecap = shutil.which("mergecap") or "mergecap"
+    subprocess.run([mergecap, "-w", out] + files, check=True, stdout=subprocess.DEVNULL)
+    os.chmod(out, 0o644)
+    os.chmod(keys, 0o644)
+    return out, keys

@@ -3,7 +3,7 @@ certificate and SNI, message types in order (one pass and -2), the
 tume.api.* fields, tume.sensitive, HTTP/JSON dissection unchanged, and the
 user message table (UAT).  (The look-alike API on another host is in
 negatives.py.)"""
-from .common import (F_ISS, F_SAN, F_SELF, F_SNI, F_SUBJ, SIG_FIELDS, assert_flow_fields, check, check_eq, info_column,
+from .common import (F_ISS, F_SAN, F_SELF, F_SNI, F_SUBJ, SIG_FIELDS, assert_flow_fields, build_mixed, check, check_eq, info_column,
                      expert_frames, split, strip_tume)
 
 # The reference-model API flow of scenarios L and M (captures/README.md), in order.
@@ -179,3 +179,26 @@ def case_api_message_table(env):
     check_eq(types[:2], ["signup", "signup_reply"], "user row before the built-in register row")
     # a request-only match by content on another path is still the model's type
     check_eq(types[2:], API_FLOW[2:], "the rest of the flow")
+
+
+def case_http_tls_bubbling(env):
+    """Other HTTPS first, TU Me's provisioning API after it: Wireshark then
+    tries http_tls before the plugin's heuristic (it moves the heuristic
+    that matched last to the head of the list). The API must still be read:
+    the same messages as in the TU Me capture alone, one pass and two."""
+    alone = env.fields(env.cap("tume-api-multi"), ["tume.msg_type"], filt="tume.msg_type")
+    want = [r[0] for r in alone]
+    check(len(want) >= 10, "tume-api-multi has provisioning messages")
+    for order in (["other-https-json", "tume-api-multi"], ["plain-http-443", "other-https-json", "tume-api-multi"]):
+        cap, keys = build_mixed(env, order, "bubbling-%d" % len(order))
+        for two in (False, True):
+            rows = env.fields(cap, ["tume.msg_type"], filt="tume.msg_type", two_pass=two,
+                              opts=["tls.keylog_file:" + keys])
+            check_eq([r[0] for r in rows], want, "%s then TU Me's API (%s): message types" % (
+                " and ".join(order[:-1]), "-2" if two else "one pass"))
+        # other HTTPS is still read by stock HTTP, as without the plugin
+        stock = env.fields(cap, ["frame.number", "http.request.uri", "http.response.code"], filt="http",
+                           opts=["tls.keylog_file:" + keys], plugin=False)
+        mine = env.fields(cap, ["frame.number", "http.request.uri", "http.response.code"], filt="http",
+                          opts=["tls.keylog_file:" + keys])
+        check_eq(mine, stock, "%s: HTTP fields with the plugin equal stock's" % " + ".join(order))
