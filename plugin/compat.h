@@ -125,4 +125,15 @@ tume_each_data_source(packet_info *pinfo, const char *prefix, void (*fn)(tvbuff_
     }
 }
 
+/* The init callback of a stat_tap_ui ("-z" option) returns bool since 4.6. */
+#ifdef TUME_STAT_INIT_BOOL
+#define TUME_STAT_INIT_RET  bool
+#define TUME_STAT_INIT_FAIL return false
+#define TUME_STAT_INIT_OK   return true
+#else
+#define TUME_STAT_INIT_RET  void
+#define TUME_STAT_INIT_FAIL exit(1)      /* what tshark's own taps do */
+#define TUME_STAT_INIT_OK   return
+#endif
+
 #endif /* TUME_COMPAT_H */

@@ -20,6 +20,7 @@
 #include "tume-sip.h"
 #include "tume-tls.h"
 #include "tume-api.h"
+#include "tume-stats.h"
 #include "compat.h"
 
 void proto_register_tume(void);
@@ -165,6 +166,7 @@ dissect_tume_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     tume_tls_add_packet_items(tvb, pinfo, tt, flow);
     if (pkt != NULL)
         tume_api_add_items(tvb, pinfo, tt, pkt);
+    tume_tap_queue(pinfo, flow);
     return 0;
 }
 
@@ -177,6 +179,7 @@ proto_register_tume(void)
 
     proto_tume = proto_register_protocol("TU Me (Telefonica Digital text/talk app)", "TU Me", "tume");
     tume_flow_register();
+    tume_stats_register();
 
     module = prefs_register_protocol(proto_tume, tume_prefs_apply);
     prefs_register_string_preference(module, "signalling_domains",

@@ -10,10 +10,12 @@
 #include <epan/proto_data.h>
 #include <epan/conversation.h>
 #include <epan/expert.h>
+#include <epan/tap.h>
 
 #include "tume-flow.h"
 
 int proto_tume = -1;
+int tume_tap = -1;
 
 static int hf_tume_flow = -1;
 static int hf_tume_evidence = -1;
@@ -192,6 +194,12 @@ static const char *const evidence_names[] = {
     "api-signature"
 };
 
+const char *
+tume_evidence_name(guint i)
+{
+    return i < G_N_ELEMENTS(evidence_names) ? evidence_names[i] : "?";
+}
+
 static void
 add_generated_string(proto_tree *tt, int hf, tvbuff_t *tvb, const char *v)
 {
@@ -242,6 +250,52 @@ tume_packet_tree(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_
     return tt;
 }
 
+int
+tume_flow_direction(const tume_flow_t *flow, const packet_info *pinfo)
+{
+    if (flow->server_addr.type == AT_NONE)
+        return -1;
+    if (pinfo->destport == flow->server_port && addresses_equal(&pinfo->dst, &flow->server_addr))
+        return 1;
+    if (pinfo->srcport == flow->server_port && addresses_equal(&pinfo->src, &flow->server_addr))
+        return 0;
+    return -1;
+}
+
+/* ---- the tap ---- */
+
+void
+tume_tap_note_message(packet_info *pinfo, const char *type, tume_flow_kind_t role,
+                      guint32 sensitive, guint count)
+{
+    if (!have_tap_listener(tume_tap))
+        return;
+    wmem_array_t *msgs = (wmem_array_t *)p_get_proto_data(pinfo->pool, pinfo, proto_tume, TUME_PKT_KEY_TAP_MSGS);
+    if (msgs == NULL) {
+        msgs = wmem_array_new(pinfo->pool, sizeof(tume_tap_msg_t));
+        p_add_proto_data(pinfo->pool, pinfo, proto_tume, TUME_PKT_KEY_TAP_MSGS, msgs);
+    }
+    tume_tap_msg_t m = { type, role, sensitive, count };
+    wmem_array_append_one(msgs, m);
+}
+
+void
+tume_tap_queue(packet_info *pinfo, const tume_flow_t *flow)
+{
+    if (!have_tap_listener(tume_tap))
+        return;
+    wmem_array_t *msgs = (wmem_array_t *)p_get_proto_data(pinfo->pool, pinfo, proto_tume, TUME_PKT_KEY_TAP_MSGS);
+    tume_tap_info_t *ti = wmem_new0(pinfo->pool, tume_tap_info_t);
+    ti->flow = flow;
+    ti->kind = tume_flow_kind(flow);
+    ti->direction = tume_flow_direction(flow, pinfo);
+    ti->frame_bytes = pinfo->fd->pkt_len;
+    if (msgs != NULL) {
+        ti->msgs = (const tume_tap_msg_t *)wmem_array_get_raw(msgs);
+        ti->nmsgs = wmem_array_get_count(msgs);
+    }
+    tap_queue_packet(tume_tap, pinfo, ti);
+}
 
 void
 tume_flow_register(void)
@@ -288,4 +342,5 @@ tume_flow_register(void)
     proto_register_subtree_array(ett, array_length(ett));
     em = expert_register_protocol(proto_tume);
     expert_register_field_array(em, ei, array_length(ei));
+    tume_tap = register_tap("tume");
 }

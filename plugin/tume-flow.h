@@ -58,6 +58,10 @@ enum {
     TUME_EV_SIP_UA        = 1u << 5,
     TUME_EV_API_SIGNATURE = 1u << 6
 };
+#define TUME_EV_COUNT 7
+/* The FIELDS.md name of evidence bit i (0..TUME_EV_COUNT-1). */
+const char *tume_evidence_name(guint i);
+
 /* Evidence that is enough on its own to call a flow TU Me. */
 #define TUME_EV_STRONG (TUME_EV_CERT_SUBJECT | TUME_EV_CERT_SAN | TUME_EV_SNI | \
                         TUME_EV_HTTP_HOST | TUME_EV_SIP_DOMAIN | TUME_EV_SIP_UA)
@@ -130,6 +134,7 @@ typedef struct {
 #define TUME_PKT_KEY_DECISIVE    3   /* pinfo->pool: the record that decided the stream was seen */
 #define TUME_PKT_KEY_SIP_GIVEUP  4   /* file scope: reassembly given up (tvb length + 1) */
 #define TUME_PKT_KEY_RESYNC      5   /* file scope: the frame began skipping; pool: the state now */
+#define TUME_PKT_KEY_TAP_MSGS    6   /* pinfo->pool: wmem_array_t of tume_tap_msg_t, for the tap */
 
 /* Registers the flow-level fields, subtree and shared expert infos. */
 void tume_flow_register(void);
@@ -170,5 +175,36 @@ gboolean tume_flow_is_tume(const tume_flow_t *flow, const packet_info *pinfo);
  * first use in this packet).  Call only when tume_flow_is_tume() is TRUE. */
 proto_tree *tume_packet_tree(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flow);
 
+/* Direction of this packet in the flow: 1 towards the server (who received
+ * the ClientHello), 0 towards the client, -1 unknown (no ClientHello seen). */
+int tume_flow_direction(const tume_flow_t *flow, const packet_info *pinfo);
+
+/* ---- the "tume" tap (read by tume-stats.c) ----
+ * One tume_tap_info_t per TU Me packet with payload, queued by the
+ * post-dissector after every message of the packet was dissected, in every
+ * pass that runs taps.  Nothing is collected while no listener is attached. */
+extern int tume_tap;
+
+typedef struct {
+    const char      *type;       /* tume.msg_type (pinfo->pool or static) */
+    tume_flow_kind_t role;       /* signalling or provisioning */
+    guint32          sensitive;  /* TUME_SENS_* bits (provisioning messages) */
+    guint            count;      /* 1; keep-alives counted, not itemised: their number */
+} tume_tap_msg_t;
+
+typedef struct {
+    const tume_flow_t *flow;     /* file scope: valid while the file is open */
+    tume_flow_kind_t   kind;     /* the flow's role as known at this packet */
+    int                direction;/* tume_flow_direction() */
+    guint32            frame_bytes;
+    const tume_tap_msg_t *msgs;  /* nmsgs messages, in the order dissected */
+    guint              nmsgs;
+} tume_tap_info_t;
+
+/* Notes one TU Me message of this packet for the tap (a no-op without listeners). */
+void tume_tap_note_message(packet_info *pinfo, const char *type, tume_flow_kind_t role,
+                           guint32 sensitive, guint count);
+/* Queues the packet's tap record (post-dissector; a no-op without listeners). */
+void tume_tap_queue(packet_info *pinfo, const tume_flow_t *flow);
 
 #endif /* TUME_FLOW_H */

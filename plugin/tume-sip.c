@@ -105,6 +105,7 @@ add_tume_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_
         proto_tree_add_item(mt, hf_tume_sip_call_id, tvb, callid_off, callid_len, ENC_UTF_8);
     expert_add_info_format(pinfo, ti, &ei_tume_msg_info, "TU Me signalling: %s", type);
     col_set_str(pinfo->cinfo, COL_PROTOCOL, "TU Me");
+    tume_tap_note_message(pinfo, type, TUME_FLOW_SIGNALLING, 0, 1);
 }
 
 /* The TU Me items of the SIP message at the start of msg_tvb, from our own
@@ -405,6 +406,10 @@ keepalive_summary(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow
                                                     "%u more keep-alives in this record (%u pings, %u pongs), "
                                                     "counted, not itemised", n, run->pings, run->pongs);
         proto_item_set_generated(ti);
+        if (run->pings > 0)
+            tume_tap_note_message(pinfo, "keepalive-ping", TUME_FLOW_SIGNALLING, 0, run->pings);
+        if (run->pongs > 0)
+            tume_tap_note_message(pinfo, "keepalive-pong", TUME_FLOW_SIGNALLING, 0, run->pongs);
     }
     run->pings = run->pongs = 0;
 }

@@ -1,0 +1,429 @@
+/* tume-stats.c - statistics of TU Me traffic, read from the "tume" tap
+ * that the post-dissector feeds (one record per TU Me packet, tume-flow.h):
+ *
+ *   - the stats tree "tume": tshark -z tume,tree[,filter], and
+ *     Statistics > TU Me in the GUI;
+ *   - the flow table: tshark -z tume,flows[,filter], one row per TU Me flow.
+ *
+ * Only the tap's records are read here; nothing below calls this file.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <epan/packet.h>
+#include <epan/tap.h>
+#include <epan/stats_tree.h>
+#include <epan/stat_tap_ui.h>
+#include <epan/to_str.h>
+
+#include "tume-flow.h"
+#include "tume-stats.h"
+#include "api_parse.h"
+#include "compat.h"
+
+/* ---- the stats tree ----
+ *
+ * Packet counts (messages, bytes, sensitive items) are ticked as packets
+ * come.  Flow counts are kept per tree and set on the nodes: a flow's role,
+ * evidence and certificate can become known after its first packets, so
+ * a flow is counted where it stands at its latest packet. */
+
+static const char *const st_flows_role = "Flows by role";
+static const char *const st_flows_evidence = "Flows by evidence";
+static const char *const st_flows_decrypted = "Flows by decryption";
+static const char *const st_flows_issuer = "Flows by certificate issuer";
+static const char *const st_flows_subject = "Flows by certificate subject";
+static const char *const st_messages = "Messages by type and direction";
+static const char *const st_bytes = "Frame bytes by flow role";
+static const char *const st_sensitive = "Sensitive items by kind";
+
+/* What was last counted for one flow. */
+typedef struct {
+    tume_flow_kind_t kind;
+    guint32          evidence;
+    gboolean         decrypted;
+    char            *issuer;     /* copies (NULL: no certificate) */
+    char            *subject;
+} st_flow_seen_t;
+
+typedef struct {
+    guint32     last_num;        /* a lower frame number: the file is being read again */
+    GHashTable *flows;           /* const tume_flow_t * -> st_flow_seen_t * */
+    guint       nflows;
+    int         by_role[3];
+    int         by_evidence[TUME_EV_COUNT];
+    int         decrypted[2];
+    GHashTable *issuers;         /* DN -> count */
+    GHashTable *subjects;
+    int         n_role, n_evidence, n_decrypted, n_issuer, n_subject, n_messages, n_bytes, n_sensitive;
+} st_state_t;
+
+/* One state per open tree (tshark -z may name the tree twice; the GUI may
+ * keep several windows).  Only the tap's thread touches it. */
+static GHashTable *st_states;    /* stats_tree * -> st_state_t * */
+
+static void
+st_flow_seen_free(gpointer p)
+{
+    st_flow_seen_t *s = (st_flow_seen_t *)p;
+    g_free(s->issuer);
+    g_free(s->subject);
+    g_free(s);
+}
+
+static void
+st_state_clear(st_state_t *s)
+{
+    g_hash_table_remove_all(s->flows);
+    g_hash_table_remove_all(s->issuers);
+    g_hash_table_remove_all(s->subjects);
+    s->nflows = 0;
+    s->last_num = 0;
+    memset(s->by_role, 0, sizeof s->by_role);
+    memset(s->by_evidence, 0, sizeof s->by_evidence);
+    memset(s->decrypted, 0, sizeof s->decrypted);
+}
+
+static void
+tume_st_init(stats_tree *st)
+{
+    st_state_t *s = g_new0(st_state_t, 1);
+
+    s->flows = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, st_flow_seen_free);
+    s->issuers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    s->subjects = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    s->n_role = stats_tree_create_node(st, st_flows_role, 0, STAT_DT_INT, TRUE);
+    s->n_evidence = stats_tree_create_node(st, st_flows_evidence, 0, STAT_DT_INT, TRUE);
+    s->n_decrypted = stats_tree_create_node(st, st_flows_decrypted, 0, STAT_DT_INT, TRUE);
+    s->n_issuer = stats_tree_create_node(st, st_flows_issuer, 0, STAT_DT_INT, TRUE);
+    s->n_subject = stats_tree_create_node(st, st_flows_subject, 0, STAT_DT_INT, TRUE);
+    s->n_messages = stats_tree_create_node(st, st_messages, 0, STAT_DT_INT, TRUE);
+    s->n_bytes = stats_tree_create_node(st, st_bytes, 0, STAT_DT_INT, TRUE);
+    s->n_sensitive = stats_tree_create_node(st, st_sensitive, 0, STAT_DT_INT, TRUE);
+    if (st_states == NULL)
+        st_states = g_hash_table_new(g_direct_hash, g_direct_equal);
+    g_hash_table_insert(st_states, st, s);
+}
+
+static void
+tume_st_cleanup(stats_tree *st)
+{
+    st_state_t *s = st_states != NULL ? (st_state_t *)g_hash_table_lookup(st_states, st) : NULL;
+
+    if (s == NULL)
+        return;
+    g_hash_table_remove(st_states, st);
+    g_hash_table_destroy(s->flows);
+    g_hash_table_destroy(s->issuers);
+    g_hash_table_destroy(s->subjects);
+    g_free(s);
+    if (g_hash_table_size(st_states) == 0) {
+        g_hash_table_destroy(st_states);
+        st_states = NULL;
+    }
+}
+
+/* Adds delta to the count of name in a DN table and sets its node. */
+static void
+st_dn_count(stats_tree *st, GHashTable *table, int node, const char *dn, int delta)
+{
+    gpointer key, val;
+    int n = 0;
+
+    if (dn == NULL)
+        return;
+    if (g_hash_table_lookup_extended(table, dn, &key, &val))
+        n = GPOINTER_TO_INT(val);
+    n += delta;
+    g_hash_table_replace(table, g_strdup(dn), GINT_TO_POINTER(n));
+    set_stat_node(st, dn, node, FALSE, n);
+}
+
+static const char *
+st_dn(const tume_flow_t *flow, gboolean issuer)
+{
+    if (flow->cert == NULL || !flow->cert->parsed)
+        return NULL;
+    return issuer ? flow->cert->issuer : flow->cert->subject;
+}
+
+/* Counts the flow where it stands now, taking back what was counted for it before. */
+static void
+st_count_flow(stats_tree *st, st_state_t *s, const tume_tap_info_t *ti)
+{
+    const tume_flow_t *flow = ti->flow;
+    st_flow_seen_t *seen = (st_flow_seen_t *)g_hash_table_lookup(s->flows, flow);
+    const char *issuer = st_dn(flow, TRUE), *subject = st_dn(flow, FALSE);
+    const guint kind = (guint)ti->kind < 3 ? (guint)ti->kind : 0;
+    const int dec = flow->decrypted ? 1 : 0;
+
+    if (seen != NULL && seen->kind == (tume_flow_kind_t)kind && seen->evidence == flow->evidence
+        && seen->decrypted == dec && g_strcmp0(seen->issuer, issuer) == 0
+        && g_strcmp0(seen->subject, subject) == 0)
+        return;     /* nothing new about this flow: the usual case */
+    if (seen == NULL) {
+        seen = g_new0(st_flow_seen_t, 1);
+        g_hash_table_insert(s->flows, (gpointer)flow, seen);
+        s->nflows++;
+    } else {
+        s->by_role[seen->kind]--;
+        for (guint i = 0; i < TUME_EV_COUNT; i++)
+            if (seen->evidence & (1u << i))
+                s->by_evidence[i]--;
+        s->decrypted[seen->decrypted ? 1 : 0]--;
+        st_dn_count(st, s->issuers, s->n_issuer, seen->issuer, -1);
+        st_dn_count(st, s->subjects, s->n_subject, seen->subject, -1);
+        g_free(seen->issuer);
+        g_free(seen->subject);
+    }
+    seen->kind = (tume_flow_kind_t)kind;
+    seen->evidence = flow->evidence;
+    seen->decrypted = dec;
+    seen->issuer = g_strdup(issuer);
+    seen->subject = g_strdup(subject);
+    s->by_role[kind]++;
+    for (guint i = 0; i < TUME_EV_COUNT; i++)
+        if (flow->evidence & (1u << i))
+            s->by_evidence[i]++;
+    s->decrypted[dec]++;
+    st_dn_count(st, s->issuers, s->n_issuer, issuer, 1);
+    st_dn_count(st, s->subjects, s->n_subject, subject, 1);
+
+    set_stat_node(st, st_flows_role, 0, TRUE, (int)s->nflows);
+    for (guint k = 0; k < 3; k++)
+        if (s->by_role[k] > 0 || k == kind)
+            set_stat_node(st, tume_flow_kind_name((tume_flow_kind_t)k), s->n_role, FALSE, s->by_role[k]);
+    set_stat_node(st, st_flows_evidence, 0, TRUE, (int)s->nflows);
+    for (guint i = 0; i < TUME_EV_COUNT; i++)
+        if (s->by_evidence[i] > 0 || (flow->evidence & (1u << i)))
+            set_stat_node(st, tume_evidence_name(i), s->n_evidence, FALSE, s->by_evidence[i]);
+    set_stat_node(st, st_flows_decrypted, 0, TRUE, (int)s->nflows);
+    set_stat_node(st, "decrypted", s->n_decrypted, FALSE, s->decrypted[1]);
+    set_stat_node(st, "not decrypted", s->n_decrypted, FALSE, s->decrypted[0]);
+    int with_cert = 0;
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, s->issuers);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        with_cert += GPOINTER_TO_INT(v);
+    set_stat_node(st, st_flows_issuer, 0, TRUE, with_cert);
+    set_stat_node(st, st_flows_subject, 0, TRUE, with_cert);
+}
+
+static const char *
+direction_name(int direction)
+{
+    return direction == 1 ? "to server" : direction == 0 ? "to client" : "direction unknown";
+}
+
+static tap_packet_status
+tume_st_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *edt _U_, const void *p,
+               tap_flags_t flags _U_)
+{
+    const tume_tap_info_t *ti = (const tume_tap_info_t *)p;
+    st_state_t *s = st_states != NULL ? (st_state_t *)g_hash_table_lookup(st_states, st) : NULL;
+
+    if (s == NULL || ti == NULL || ti->flow == NULL)
+        return TAP_PACKET_DONT_REDRAW;
+    /* The GUI reads the file again (a new filter, a reload) after zeroing
+     * the nodes, without telling the tree: frame numbers start over. */
+    if (pinfo->num < s->last_num)
+        st_state_clear(s);
+    s->last_num = pinfo->num;
+
+    st_count_flow(st, s, ti);
+
+    const char *role = tume_flow_kind_name(ti->kind);
+    increase_stat_node(st, st_bytes, 0, TRUE, (int)MIN(ti->frame_bytes, (guint32)G_MAXINT));
+    increase_stat_node(st, role, s->n_bytes, FALSE, (int)MIN(ti->frame_bytes, (guint32)G_MAXINT));
+
+    for (guint i = 0; i < ti->nmsgs; i++) {
+        const tume_tap_msg_t *m = &ti->msgs[i];
+        const int n = (int)MIN(m->count, (guint)G_MAXINT);
+        increase_stat_node(st, st_messages, 0, TRUE, n);
+        int rn = increase_stat_node(st, tume_flow_kind_name(m->role), s->n_messages, TRUE, n);
+        int tn = increase_stat_node(st, m->type, rn, TRUE, n);
+        increase_stat_node(st, direction_name(ti->direction), tn, FALSE, n);
+        for (guint b = 0; b < TUME_SENS_COUNT; b++) {
+            if (m->sensitive & (1u << b)) {
+                tick_stat_node(st, st_sensitive, 0, TRUE);
+                tick_stat_node(st, tume_sensitive_name(b), s->n_sensitive, FALSE);
+            }
+        }
+    }
+    return TAP_PACKET_REDRAW;
+}
+
+/* ---- the flow table: tshark -z tume,flows[,filter] ---- */
+
+typedef struct {
+    const tume_flow_t *flow;     /* key only: not read after the tap's packet callback */
+    guint32  first_frame, last_frame;
+    char    *client, *server;    /* "address:port" */
+    gboolean endpoints_known;    /* client and server from the ClientHello */
+    tume_flow_kind_t kind;
+    char    *sni, *issuer;
+    gboolean decrypted;
+    guint64  frames, bytes, messages;
+} flow_row_t;
+
+typedef struct {
+    char       *filter;
+    GHashTable *rows;            /* const tume_flow_t * -> flow_row_t * */
+    GPtrArray  *order;           /* flow_row_t *, by first frame */
+} flow_table_t;
+
+static void
+flow_row_free(gpointer p)
+{
+    flow_row_t *r = (flow_row_t *)p;
+    g_free(r->client);
+    g_free(r->server);
+    g_free(r->sni);
+    g_free(r->issuer);
+    g_free(r);
+}
+
+static void
+flow_table_reset(void *tapdata)
+{
+    flow_table_t *t = (flow_table_t *)tapdata;
+    g_ptr_array_set_size(t->order, 0);
+    g_hash_table_remove_all(t->rows);
+}
+
+static char *
+endpoint(const address *addr, guint32 port)
+{
+    char *a = address_to_str(NULL, addr);
+    char *s = addr->type == AT_IPv6 ? g_strdup_printf("[%s]:%u", a, port) : g_strdup_printf("%s:%u", a, port);
+    wmem_free(NULL, a);
+    return s;
+}
+
+/* Replaces *dst by a copy of src when they differ. */
+static void
+set_copy(char **dst, const char *src)
+{
+    if (g_strcmp0(*dst, src) != 0) {
+        g_free(*dst);
+        *dst = g_strdup(src);
+    }
+}
+
+static tap_packet_status
+flow_table_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const void *p,
+                  tap_flags_t flags _U_)
+{
+    flow_table_t *t = (flow_table_t *)tapdata;
+    const tume_tap_info_t *ti = (const tume_tap_info_t *)p;
+    if (ti == NULL || ti->flow == NULL)
+        return TAP_PACKET_DONT_REDRAW;
+    const tume_flow_t *flow = ti->flow;
+    flow_row_t *r = (flow_row_t *)g_hash_table_lookup(t->rows, flow);
+
+    if (r == NULL) {
+        r = g_new0(flow_row_t, 1);
+        r->flow = flow;
+        r->first_frame = pinfo->num;
+        g_hash_table_insert(t->rows, (gpointer)flow, r);
+        g_ptr_array_add(t->order, r);
+    }
+    if (r->client == NULL || (!r->endpoints_known && ti->direction >= 0)) {
+        /* from the ClientHello's direction; without one, the first
+         * packet's source and destination */
+        gboolean back = ti->direction == 0;
+        g_free(r->client);
+        g_free(r->server);
+        r->client = endpoint(back ? &pinfo->dst : &pinfo->src, back ? pinfo->destport : pinfo->srcport);
+        r->server = endpoint(back ? &pinfo->src : &pinfo->dst, back ? pinfo->srcport : pinfo->destport);
+        r->endpoints_known = ti->direction >= 0;
+    }
+    r->last_frame = pinfo->num;
+    r->kind = ti->kind;
+    set_copy(&r->sni, flow->sni);
+    set_copy(&r->issuer, st_dn(flow, TRUE));
+    r->decrypted = flow->decrypted;
+    r->frames++;
+    r->bytes += ti->frame_bytes;
+    for (guint i = 0; i < ti->nmsgs; i++)
+        r->messages += ti->msgs[i].count;
+    return TAP_PACKET_REDRAW;
+}
+
+static void
+flow_table_draw(void *tapdata)
+{
+    flow_table_t *t = (flow_table_t *)tapdata;
+
+    printf("\n===================================================================\n");
+    printf("TU Me flows: %u\n", t->order->len);
+    printf("Filter: %s\n", t->filter != NULL ? t->filter : "");
+    printf("Columns, tab-separated: first frame, last frame, client, server, role, decrypted,\n"
+           "messages, frames, bytes, SNI, certificate issuer (\"-\": none seen)\n");
+    for (guint i = 0; i < t->order->len; i++) {
+        const flow_row_t *r = (const flow_row_t *)g_ptr_array_index(t->order, i);
+        printf("%u\t%u\t%s\t%s\t%s\t%s\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT
+               "\t%s\t%s\n",
+               r->first_frame, r->last_frame, r->client, r->server, tume_flow_kind_name(r->kind),
+               r->decrypted ? "yes" : "no", r->messages, r->frames, r->bytes,
+               r->sni != NULL ? r->sni : "-", r->issuer != NULL ? r->issuer : "-");
+    }
+    printf("===================================================================\n");
+}
+
+static void
+flow_table_finish(void *tapdata)
+{
+    flow_table_t *t = (flow_table_t *)tapdata;
+    g_ptr_array_free(t->order, TRUE);
+    g_hash_table_destroy(t->rows);
+    g_free(t->filter);
+    g_free(t);
+}
+
+static TUME_STAT_INIT_RET
+flow_table_init(const char *opt_arg, void *userdata _U_)
+{
+    static const char prefix[] = "tume,flows";
+    const char *filter = NULL;
+
+    if (strncmp(opt_arg, prefix, sizeof prefix - 1) == 0 && opt_arg[sizeof prefix - 1] == ',')
+        filter = opt_arg + sizeof prefix;
+    flow_table_t *t = g_new0(flow_table_t, 1);
+    t->filter = g_strdup(filter);
+    t->rows = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, flow_row_free);
+    t->order = g_ptr_array_new();
+    GString *err = register_tap_listener("tume", t, filter, TL_REQUIRES_NOTHING, flow_table_reset,
+                                         flow_table_packet, flow_table_draw, flow_table_finish);
+    if (err != NULL) {
+        fprintf(stderr, "tume,flows: %s\n", err->str);
+        g_string_free(err, TRUE);
+        g_ptr_array_free(t->order, TRUE);
+        g_hash_table_destroy(t->rows);
+        g_free(t->filter);
+        g_free(t);
+        TUME_STAT_INIT_FAIL;
+    }
+    TUME_STAT_INIT_OK;
+}
+
+static stat_tap_ui flow_table_ui = {
+    REGISTER_STAT_GROUP_GENERIC,
+    "TU Me flows",
+    "tume,flows",
+    flow_table_init,
+    0,
+    NULL
+};
+
+void
+tume_stats_register(void)
+{
+    /* "-z tume,tree"; the GUI's Statistics > TU Me */
+    stats_tree_register_plugin("tume", "tume", "TU Me", 0, tume_st_packet, tume_st_init, tume_st_cleanup);
+    register_stat_tap_ui(&flow_table_ui, NULL);
+}

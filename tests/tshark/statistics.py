@@ -1,0 +1,178 @@
+"""Statistics: the stats tree (-z tume,tree) and the flow table
+(-z tume,flows), checked against what -T fields says of the same capture in
+the same pass mode."""
+import collections
+import re
+import subprocess
+
+from .common import Failure, build_mixed, check, check_eq, split
+
+# Mixed: signalling (TLS 1.2 and 1.3), provisioning, certificate anomalies
+# without keys, other HTTPS with JSON, other SIP over TLS, plain HTTP on 443.
+MIXED_SOURCES = ["other-https-json", "tume-signalling-tls12", "tume-api-keepalive", "other-sip-tls",
+                 "tume-cert-anomalies", "tume-signalling-tls13", "tume-api-multi"]
+KEYLESS_SOURCES = ["plain-http-443"]
+
+
+def parse_stats_tree(text):
+    """{(node, child, ...): count} of a -z <tree>,tree printout."""
+    lines = text.splitlines()
+    start = next((i for i, l in enumerate(lines) if l.startswith("Topic / Item")), None)
+    check(start is not None, "stats tree printout has a header:\n%s" % text)
+    col = lines[start].index("Count")
+    nodes, path = {}, []
+    for l in lines[start + 2:]:
+        if l.startswith("---") or not l.strip():
+            break
+        depth = len(l) - len(l.lstrip(" "))
+        name = l[:col].strip()
+        count = int(l[col:].split()[0])
+        path = path[:depth] + [name]
+        nodes[tuple(path)] = count
+    return nodes
+
+
+FIELDS = ["frame.number", "tcp.stream", "frame.len", "tume.flow", "tume.evidence", "tume.cert.issuer",
+          "tume.cert.subject", "tume.decrypted", "tume.sni", "tume.msg_type", "tume.keepalives_more",
+          "ip.src", "tcp.srcport", "ip.dst", "tcp.dstport"]
+
+
+def expected_from_fields(env, cap, keys, two_pass):
+    """What the statistics must say, from -T fields of every TU Me packet."""
+    rows = env.fields(cap, FIELDS, filt="tume", two_pass=two_pass, opts=["tls.keylog_file:" + keys])
+    # the server: who received the ClientHello (TU Me or not at that point)
+    servers = {}
+    for stream, ip, port in env.fields(cap, ["tcp.stream", "ip.dst", "tcp.dstport"], filt="tls.handshake.type == 1",
+                                       opts=["tls.keylog_file:" + keys], plugin=False):
+        servers.setdefault(stream, (ip, port))
+    flows = collections.OrderedDict()
+    for r in rows:
+        f = dict(zip(FIELDS, r))
+        st = flows.setdefault(f["tcp.stream"], {"frames": [], "bytes": 0, "msgs": [],
+                                                "server": servers.get(f["tcp.stream"])})
+        st["frames"].append(int(f["frame.number"]))
+        st["bytes"] += int(f["frame.len"])
+        st["last"] = f
+        st.setdefault("first", f)
+        st["msgs"].append(f)
+    return flows
+
+
+def direction(st, f):
+    if st["server"] is None:
+        return "direction unknown"
+    return "to server" if (f["ip.dst"], f["tcp.dstport"]) == st["server"] else "to client"
+
+
+def case_stats_tree(env):
+    """-z tume,tree: flows by role, evidence, decryption, issuer and subject;
+    messages by role, type and direction; frame bytes by role; sensitive
+    items by kind. Each count equals what -T fields and -z expert say of the
+    same mixed capture, one pass and two."""
+    cap, keys = build_mixed(env, MIXED_SOURCES + KEYLESS_SOURCES, "mixed-stats")
+    for two in (False, True):
+        flows = expected_from_fields(env, cap, keys, two)
+        check(len(flows) >= 8, "the mixed capture has TU Me flows of both roles (%d)" % len(flows))
+        want = collections.Counter()
+        for st in flows.values():
+            last = st["last"]
+            want[("Flows by role",)] += 1
+            want[("Flows by role", last["tume.flow"])] += 1
+            want[("Flows by evidence",)] += 1
+            for e in split(last["tume.evidence"]):
+                want[("Flows by evidence", e)] += 1
+            want[("Flows by decryption",)] += 1
+            want[("Flows by decryption", "decrypted" if last["tume.decrypted"] == "1" else "not decrypted")] += 1
+            if last["tume.cert.issuer"]:
+                want[("Flows by certificate issuer",)] += 1
+                want[("Flows by certificate issuer", last["tume.cert.issuer"])] += 1
+                want[("Flows by certificate subject",)] += 1
+                want[("Flows by certificate subject", last["tume.cert.subject"])] += 1
+            for f in st["msgs"]:
+                role = f["tume.flow"]
+                want[("Frame bytes by flow role",)] += int(f["frame.len"])
+                want[("Frame bytes by flow role", role)] += int(f["frame.len"])
+                types = split(f["tume.msg_type"])
+                counts = [1] * len(types)
+                more = [int(x) for x in split(f["tume.keepalives_more"])]
+                if more:
+                    # "N more keep-alives" is counted by kind in the tree;
+                    # -T fields has the total: compare the totals below
+                    want[("Messages by type and direction",)] += sum(more)
+                for t, n in zip(types, counts):
+                    mrole = "signalling" if re.match(r"^([A-Z]+|\d{3} .*|keepalive-p[io]ng)$", t) else "provisioning"
+                    want[("Messages by type and direction",)] += n
+                    want[("Messages by type and direction", mrole)] += n
+                    want[("Messages by type and direction", mrole, t)] += n
+                    want[("Messages by type and direction", mrole, t, direction(st, f))] += n
+        out = env.run(["-n", "-q", "-r", cap, "-o", "tls.keylog_file:" + keys, "-z", "tume,tree"]
+                      + (["-2"] if two else []))
+        got = parse_stats_tree(out)
+        mode = "-2" if two else "one pass"
+        # nodes the fields cannot check to the unit: keep-alive counts per kind
+        for path, n in sorted(want.items()):
+            if len(path) >= 3 and path[2].startswith("keepalive-") and any(
+                    split(st["last"]["tume.keepalives_more"]) for st in flows.values()):
+                continue
+            check_eq(got.get(path, 0), n, "%s: -z tume,tree %s" % (mode, " / ".join(path)))
+        for path, n in got.items():
+            if n and path not in want and not (len(path) >= 3 and path[2].startswith("keepalive-")) \
+                    and path[0] != "Sensitive items by kind":
+                raise Failure("%s: -z tume,tree has %s = %d, which -T fields does not show" % (mode, path, n))
+        # sensitive items, by kind, against -z expert
+        exp = env.run(["-n", "-q", "-r", cap, "-o", "tls.keylog_file:" + keys, "-z", "expert"]
+                      + (["-2"] if two else []))
+        kinds = collections.Counter()
+        for l in exp.splitlines():
+            m = re.match(r"\s*(\d+)\s+Security\s+TU Me\s+TU Me \S+ carries the (.+?)\s*$", l)
+            if m:
+                kinds[m.group(2)] += int(m.group(1))
+        check(sum(kinds.values()) > 0, "%s: -z expert lists sensitive items" % mode)
+        check_eq(got.get(("Sensitive items by kind",)), sum(kinds.values()), "%s: sensitive items" % mode)
+        for k, n in kinds.items():
+            check_eq(got.get(("Sensitive items by kind", k)), n, "%s: sensitive items: %s" % (mode, k))
+    # traffic that is not TU Me: the tree is empty
+    for name in ("other-https-json", "other-sip-tls", "plain-http-443", "non-tls-443"):
+        got = parse_stats_tree(env.run(["-n", "-q", "-r", env.cap(name), "-z", "tume,tree"]))
+        check_eq({p: n for p, n in got.items() if n}, {}, "%s: -z tume,tree counts nothing" % name)
+
+
+def case_stats_flows(env):
+    """-z tume,flows: one row per TU Me flow, with its frames, endpoints,
+    role, decryption, message count, frame and byte counts, SNI and issuer as
+    -T fields shows them; a display filter after the name narrows it."""
+    cap, keys = build_mixed(env, MIXED_SOURCES + KEYLESS_SOURCES, "mixed-stats")
+    for two in (False, True):
+        flows = expected_from_fields(env, cap, keys, two)
+        want = []
+        for st in flows.values():
+            last, first = st["last"], st["first"]
+            if st["server"] is not None:
+                server = "%s:%s" % st["server"]
+                client = ("%s:%s" % (first["ip.src"], first["tcp.srcport"])
+                          if (first["ip.dst"], first["tcp.dstport"]) == st["server"]
+                          else "%s:%s" % (first["ip.dst"], first["tcp.dstport"]))
+            else:
+                client = "%s:%s" % (first["ip.src"], first["tcp.srcport"])
+                server = "%s:%s" % (first["ip.dst"], first["tcp.dstport"])
+            msgs = sum(len(split(f["tume.msg_type"])) + sum(int(x) for x in split(f["tume.keepalives_more"]))
+                       for f in st["msgs"])
+            want.append([str(st["frames"][0]), str(st["frames"][-1]), client, server, last["tume.flow"],
+                         "yes" if last["tume.decrypted"] == "1" else "no", str(msgs), str(len(st["frames"])),
+                         str(st["bytes"]), last["tume.sni"] or "-", last["tume.cert.issuer"] or "-"])
+        out = env.run(["-n", "-q", "-r", cap, "-o", "tls.keylog_file:" + keys, "-z", "tume,flows"]
+                      + (["-2"] if two else []))
+        rows = [l.split("\t") for l in out.splitlines() if l.count("\t") == 10]
+        mode = "-2" if two else "one pass"
+        check(("TU Me flows: %d" % len(want)) in out, "%s: -z tume,flows counts %d flows:\n%s" % (mode, len(want), out))
+        check_eq(rows, want, "%s: -z tume,flows rows" % mode)
+    out = env.run(["-n", "-q", "-r", cap, "-o", "tls.keylog_file:" + keys, "-z", 'tume,flows,tume.flow == "provisioning"'])
+    rows = [l.split("\t") for l in out.splitlines() if l.count("\t") == 10]
+    check(rows and all(r[4] == "provisioning" for r in rows), "-z tume,flows,<filter> keeps provisioning rows only")
+    check_eq(len(rows), len([w for w in want if w[4] == "provisioning"]), "-z tume,flows,<filter>: row count")
+    # a bad filter is an error, not an empty table
+    p = subprocess.run((env.drop or []) + [env.tshark, "-n", "-q", "-r", cap, "-z", "tume,flows,tume.nosuchfield"],
+                       env=env.environ(True), cwd=env.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=300)
+    check(p.returncode != 0 and "tume,flows" in p.stderr, "a bad -z tume,flows filter fails with a message "
+          "(rc %d, stderr %r)" % (p.returncode, p.stderr[-300:]))
