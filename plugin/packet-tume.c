@@ -118,6 +118,31 @@ tcp_segment_kind(tvbuff_t *tvb, packet_info *pinfo, guint *payload_off, guint *p
     return (base[tcp + 13] & 0x02) ? SEG_SYN : SEG_EMPTY;
 }
 
+/* SIP ends each message's Info text with " | " (a separator for the next
+ * message of the frame); on the frame's last message, and on keep-alives,
+ * that leaves a stray "|".  Trim it on TU Me packets, once every
+ * dissector has written. */
+static void
+trim_info_separator(packet_info *pinfo)
+{
+    if (pinfo->cinfo == NULL || !col_get_writable(pinfo->cinfo, COL_INFO))
+        return;
+    const char *t = col_get_text(pinfo->cinfo, COL_INFO);
+    if (t == NULL)
+        return;
+    size_t e = strlen(t);
+    while (e > 0 && t[e - 1] == ' ')
+        e--;
+    if (e == 0 || t[e - 1] != '|')
+        return;
+    e--;
+    while (e > 0 && t[e - 1] == ' ')
+        e--;
+    char *c = wmem_strndup(pinfo->pool, t, e);
+    col_clear_fence(pinfo->cinfo, COL_INFO);
+    col_add_str(pinfo->cinfo, COL_INFO, c);
+}
+
 static int
 dissect_tume_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
@@ -167,6 +192,7 @@ dissect_tume_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     if (pkt != NULL)
         tume_api_add_items(tvb, pinfo, tt, pkt);
     tume_tap_queue(pinfo, flow);
+    trim_info_separator(pinfo);
     return 0;
 }
 

@@ -102,3 +102,28 @@ def case_stock_reads_broken_http(env):
     check(len(env.fields(cap, ["frame.number"], filt="http", plugin=False)) > 0,
           "stock tshark should (mis)read the stream as HTTP")
     check_eq(env.fields(cap, ["frame.number"], filt="http"), [], "with the plugin: no HTTP")
+
+
+def case_info_column(env):
+    """The Info column of TU Me packets: "TU Me: " once, then each message's
+    text (SIP's own, or the keep-alive's name), with no stray "|" at the end
+    (SIP ends every message with " | "; the plugin trims the last one). One
+    pass and -2; stock's Info of other traffic is untouched."""
+    from .common import info_column
+    for name in ("tume-signalling-tls12", "tume-signalling-edge", "hostile-keepalive-flood"):
+        cap = env.cap(name)
+        for two in (False, True):
+            info = info_column(env, cap, filt="tume.msg_type", two_pass=two)
+            check(len(info) > 0, "%s: TU Me messages" % name)
+            for f, text in info.items():
+                check(text.startswith("TU Me: ") and text.count("TU Me:") == 1,
+                      "%s frame %d: Info says 'TU Me: ' once, first: %r" % (name, f, text))
+                check(not text.rstrip().endswith("|"), "%s frame %d: no stray '|' at the end: %r" % (name, f, text))
+            pings = [t for t in info.values() if t == "TU Me: keepalive-ping"]
+            if name == "tume-signalling-tls12":
+                check(pings, "%s: a keep-alive's Info is its name alone" % name)
+    # other SIP over TLS (not TU Me) keeps SIP's own text, separators and all
+    cap = env.cap("other-sip-tls")
+    mine = info_column(env, cap)
+    check(any(t.rstrip().endswith("|") for t in mine.values()),
+          "other-sip-tls: SIP's own ' | ' is left on traffic that is not TU Me")
