@@ -329,6 +329,7 @@ tume_json_inspect(const guint8 *buf, gsize len, tume_json_info_t *info)
             info->sensitive |= TUME_SENS_PIN;
         if (json_object_has_member(o, "accessToken"))
             info->sensitive |= TUME_SENS_ACCESS_TOKEN;
+        info->access_token = member_string(o, "accessToken");
         JsonNode *c = json_object_get_member(o, "contacts");
         if (c != NULL && JSON_NODE_TYPE(c) == JSON_NODE_ARRAY) {
             JsonArray *a = json_node_get_array(c);
@@ -340,6 +341,8 @@ tume_json_inspect(const guint8 *buf, gsize len, tume_json_info_t *info)
         if (sip != NULL && JSON_NODE_TYPE(sip) == JSON_NODE_OBJECT) {
             JsonObject *so = json_node_get_object(sip);
             info->sip_proxy = member_string(so, "proxy");
+            info->sip_username = member_string(so, "username");
+            info->sip_domain = member_string(so, "domain");
             if (json_object_has_member(so, "password"))
                 info->sensitive |= TUME_SENS_SIP_PASSWORD;
         }
@@ -359,6 +362,9 @@ tume_json_info_clear(tume_json_info_t *info)
     g_free(info->screen_name);
     g_free(info->locale);
     g_free(info->sip_proxy);
+    g_free(info->sip_username);
+    g_free(info->sip_domain);
+    g_free(info->access_token);
     memset(info, 0, sizeof *info);
 }
 
@@ -374,6 +380,24 @@ tume_authorization_sensitive(const char *value)
     if (g_ascii_strncasecmp(value, "Bearer", 6) == 0 && (value[6] == ' ' || value[6] == '\t'))
         return TUME_SENS_ACCESS_TOKEN;
     return 0;
+}
+
+gchar *
+tume_bearer_token(const char *value)
+{
+    if (value == NULL)
+        return NULL;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    if (g_ascii_strncasecmp(value, "Bearer", 6) != 0 || (value[6] != ' ' && value[6] != '\t'))
+        return NULL;
+    value += 6;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    gsize n = strlen(value);
+    while (n > 0 && (value[n - 1] == ' ' || value[n - 1] == '\t'))
+        n--;
+    return n > 0 ? g_strndup(value, n) : NULL;
 }
 
 static gboolean

@@ -45,6 +45,8 @@ typedef struct {
     gboolean   is_object;      /* top level is an object */
     GPtrArray *keys;           /* gchar*: top-level keys, in order */
     gchar     *msisdn, *user_id, *screen_name, *locale, *sip_proxy;
+    gchar     *sip_username, *sip_domain;  /* "sip" object of a config reply */
+    gchar     *access_token;   /* a top-level string "accessToken" */
     gint64     contacts;       /* entries of a top-level "contacts" array; -1 if none */
     guint32    sensitive;      /* TUME_SENS_* found in the body */
 } tume_json_info_t;
@@ -70,6 +72,11 @@ void tume_json_info_clear(tume_json_info_t *info);
 
 /* Sensitive content of an Authorization header value. */
 guint32 tume_authorization_sensitive(const char *value);
+
+/* The token of an Authorization header value "Bearer <token>" (scheme
+ * case-insensitive, blanks around the token dropped), newly allocated;
+ * NULL for any other value or an empty token. */
+gchar *tume_bearer_token(const char *value);
 
 /* One row of the message table. */
 typedef struct {

@@ -558,12 +558,13 @@ tume_sip_frame(const guint8 *buf, gsize len, gsize *pdu_len, const char **why)
 
 #undef DEFER
 
-gboolean
-tume_sip_uri_host(const guint8 *buf, gsize len, tume_span_t *host)
+/* The URI of a SIP URI or name-addr: *i at the first byte after "sip:" or
+ * "sips:", *end at the end of the URI (the '>' of a name-addr, or len). */
+static gboolean
+uri_after_scheme(const guint8 *buf, gsize len, gsize *i_out, gsize *end_out)
 {
     gsize start = 0, end = len;
 
-    host->off = host->len = 0;
     if (buf == NULL)
         return FALSE;
     /* name-addr: look inside <...> only, so a display name cannot fool us */
@@ -588,18 +589,57 @@ tume_sip_uri_host(const guint8 *buf, gsize len, tume_span_t *host)
         i += 5;
     else
         return FALSE;
+    *i_out = i;
+    *end_out = end;
+    return TRUE;
+}
 
-    /* userinfo ends with '@' if one comes before the end of the hostport */
-    gsize h = i;
+/* The end of the userinfo ('@') within [i, end), or end if there is none. */
+static gsize
+userinfo_end(const guint8 *buf, gsize i, gsize end)
+{
     for (gsize j = i; j < end; j++) {
         guint8 c = buf[j];
-        if (c == '@') {
-            h = j + 1;
-            break;
-        }
+        if (c == '@')
+            return j;
         if (c == ';' || c == '?' || c == '>' || c == ' ' || c == ',')
             break;
     }
+    return end;
+}
+
+gboolean
+tume_sip_uri_user(const guint8 *buf, gsize len, tume_span_t *user)
+{
+    gsize i, end;
+
+    user->off = user->len = 0;
+    if (!uri_after_scheme(buf, len, &i, &end))
+        return FALSE;
+    gsize at = userinfo_end(buf, i, end);
+    if (at >= end)
+        return FALSE;
+    gsize j = i;
+    while (j < at && buf[j] != ':')          /* user:password@ */
+        j++;
+    if (j == i)
+        return FALSE;
+    user->off = i;
+    user->len = j - i;
+    return TRUE;
+}
+
+gboolean
+tume_sip_uri_host(const guint8 *buf, gsize len, tume_span_t *host)
+{
+    gsize i, end;
+
+    host->off = host->len = 0;
+    if (!uri_after_scheme(buf, len, &i, &end))
+        return FALSE;
+    /* userinfo ends with '@' if one comes before the end of the hostport */
+    gsize at = userinfo_end(buf, i, end);
+    gsize h = at < end ? at + 1 : i;
     if (h < end && buf[h] == '[') {
         gsize j = h + 1;
         while (j < end && buf[j] != ']')

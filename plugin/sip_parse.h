@@ -105,4 +105,8 @@ gboolean tume_sip_parse_message(const guint8 *buf, gsize len, tume_sip_msg_t *ms
  * no sip:/sips: URI. */
 gboolean tume_sip_uri_host(const guint8 *buf, gsize len, tume_span_t *host);
 
+/* The same URIs' user part (before '@', without a ":password").  FALSE if
+ * there is no sip:/sips: URI or it has no user part. */
+gboolean tume_sip_uri_user(const guint8 *buf, gsize len, tume_span_t *user);
+
 #endif /* TUME_SIP_PARSE_H */

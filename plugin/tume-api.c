@@ -44,6 +44,11 @@ struct tume_api_msg {
     guint         nkeys;
     guint32       sensitive;     /* TUME_SENS_* */
     const char   *malformed;     /* why the body could not be read, or NULL */
+    guint32       frame;         /* where the message ends (the frame that shows it) */
+    guint32       peer_frame;    /* request: its reply; reply: its request (0: none seen) */
+    const tume_link_t *offer;    /* config reply: its SIP account; token reply: its token */
+    tume_link_kind_t offer_kind;
+    guint32       token_from;    /* a request carrying a token: the token reply that issued it */
 };
 
 static int hf_tume_msg_type_api = -1;    /* the same tume.msg_type, registered in tume-sip.c */
@@ -54,6 +59,11 @@ static int hf_tume_api_locale = -1;
 static int hf_tume_api_contacts = -1;
 static int hf_tume_api_sip_proxy = -1;
 static int hf_tume_api_keys = -1;
+static int hf_tume_api_request_in = -1;
+static int hf_tume_api_response_in = -1;
+static int hf_tume_api_register_in = -1;
+static int hf_tume_api_token_in = -1;
+static int hf_tume_api_token_used_in = -1;
 static gint ett_tume_api = -1;
 static expert_field ei_tume_sensitive = EI_INIT;
 
@@ -213,13 +223,13 @@ fs_strdup(const char *s)
  * frame that holds one message (a request the plugin did not see, e.g. before
  * the flow was known, would otherwise shift the queue).  Interim 1xx
  * replies never get here. */
-static const tume_api_msg_t *
+static tume_api_msg_t *
 answered_request(tume_flow_t *flow, const http_msg_t *h, gboolean single)
 {
-    const tume_api_msg_t *req = NULL;
+    tume_api_msg_t *req = NULL;
 
     if (single && h->number != 0)
-        req = (const tume_api_msg_t *)wmem_map_lookup(flow->api_requests, GUINT_TO_POINTER(h->number));
+        req = (tume_api_msg_t *)wmem_map_lookup(flow->api_requests, GUINT_TO_POINTER(h->number));
     if (req != NULL) {
         /* drop it, and anything older that will never be answered */
         while (wmem_list_count(flow->api_pending) > 0) {
@@ -234,7 +244,7 @@ answered_request(tume_flow_t *flow, const http_msg_t *h, gboolean single)
     if (wmem_list_count(flow->api_pending) == 0)
         return NULL;
     wmem_list_frame_t *head = wmem_list_head(flow->api_pending);
-    req = (const tume_api_msg_t *)wmem_list_frame_data(head);
+    req = (tume_api_msg_t *)wmem_list_frame_data(head);
     wmem_list_remove_frame(flow->api_pending, head);
     return req;
 }
@@ -270,6 +280,7 @@ classify_message(packet_info *pinfo, tume_flow_t *flow, const http_msg_t *h, gbo
     msg->sip_proxy = fs_strdup(js.sip_proxy);
     msg->contacts = js.contacts;
     msg->sensitive = js.sensitive;
+    msg->frame = pinfo->num;
 
     if (h->request) {
         gchar *path = tume_uri_path(h->uri);
@@ -284,15 +295,24 @@ classify_message(packet_info *pinfo, tume_flow_t *flow, const http_msg_t *h, gbo
         g_free(path);
         if (msg->type == NULL)
             msg->type = "unknown";
+        /* a token carried by the request: Authorization: Bearer, or a body's accessToken */
+        gchar *bearer = tume_bearer_token(h->auth);
+        const tume_link_t *tl = tume_link_use(pinfo, TUME_LINK_TOKEN, bearer != NULL ? bearer : js.access_token);
+        g_free(bearer);
+        if (tl != NULL)
+            msg->token_from = tl->frame;
         if (single && h->number != 0)
             wmem_map_insert(flow->api_requests, GUINT_TO_POINTER(h->number), msg);
         wmem_list_append(flow->api_pending, msg);
     } else {
-        const tume_api_msg_t *req = answered_request(flow, h, single);
+        tume_api_msg_t *req = answered_request(flow, h, single);
         msg->code = h->code;
         if (req != NULL) {
             msg->answers = req->type;
             msg->path = req->path;
+            msg->peer_frame = req->frame;
+            if (req->peer_frame == 0)
+                req->peer_frame = pinfo->num;
         }
         msg->type = tume_api_reply_type(req ? req->type : NULL, h->code);
         if (msg->type == NULL && req != NULL && strcmp(req->type, "unknown") != 0)
@@ -303,10 +323,32 @@ classify_message(packet_info *pinfo, tume_flow_t *flow, const http_msg_t *h, gbo
         if (msg->type == NULL)
             msg->type = "unknown";
     }
+    if (!h->request && h->code >= 200 && h->code <= 299) {
+        /* what later messages may use: a config reply's SIP account, a token */
+        if (js.sip_username != NULL && (js.sip_domain != NULL || js.sip_proxy != NULL)) {
+            /* one offer, under user@domain and user@proxy (a REGISTER's
+             * From may name either) */
+            tume_link_t *offer = NULL;
+            const char *hosts[] = { js.sip_domain, js.sip_proxy };
+            for (guint i = 0; i < G_N_ELEMENTS(hosts); i++) {
+                if (hosts[i] == NULL || (i == 1 && g_ascii_strcasecmp(hosts[0] ? hosts[0] : "", hosts[1]) == 0))
+                    continue;
+                gchar *host = g_ascii_strdown(hosts[i], -1);
+                gchar *key = g_strdup_printf("%s@%s", js.sip_username, host);
+                offer = tume_link_offer(pinfo, TUME_LINK_SIP_ACCOUNT, key, offer);
+                g_free(key);
+                g_free(host);
+            }
+            msg->offer = offer;
+            msg->offer_kind = TUME_LINK_SIP_ACCOUNT;
+        } else if (js.access_token != NULL) {
+            msg->offer = tume_link_offer(pinfo, TUME_LINK_TOKEN, js.access_token, NULL);
+            msg->offer_kind = TUME_LINK_TOKEN;
+        }
+    }
     if (by_content)
         *evidence |= TUME_EV_API_SIGNATURE;
     tume_json_info_clear(&js);
-    (void)pinfo;
     return msg;
 }
 
@@ -495,6 +537,28 @@ add_string_item(proto_tree *t, int hf, tvbuff_t *tvb, const char *v)
         proto_item_set_generated(proto_tree_add_string(t, hf, tvb, 0, 0, v));
 }
 
+static void
+add_frame_item(proto_tree *t, int hf, tvbuff_t *tvb, guint32 frame)
+{
+    if (frame != 0)
+        proto_item_set_generated(proto_tree_add_uint(t, hf, tvb, 0, 0, frame));
+}
+
+/* Request <-> reply, token reply <-> requests that carry its token, config
+ * reply -> the REGISTERs that use its SIP account (the way back is in
+ * tume-sip.c). */
+static void
+add_links(proto_tree *mt, tvbuff_t *tvb, const tume_api_msg_t *m)
+{
+    add_frame_item(mt, m->request ? hf_tume_api_response_in : hf_tume_api_request_in, tvb, m->peer_frame);
+    add_frame_item(mt, hf_tume_api_token_in, tvb, m->token_from);
+    if (m->offer != NULL && m->offer->uses != NULL) {
+        int hf = m->offer_kind == TUME_LINK_TOKEN ? hf_tume_api_token_used_in : hf_tume_api_register_in;
+        for (guint i = 0; i < wmem_array_get_count(m->offer->uses) && i < TUME_LINK_USES_SHOWN; i++)
+            add_frame_item(mt, hf, tvb, *(const guint32 *)wmem_array_index(m->offer->uses, i));
+    }
+}
+
 void
 tume_api_add_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume_pkt_t *pkt)
 {
@@ -524,6 +588,7 @@ tume_api_add_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume
             proto_item_set_generated(proto_tree_add_uint(mt, hf_tume_api_contacts, tvb, 0, 0,
                                                          (guint32)MIN(m->contacts, (gint64)G_MAXUINT32)));
         add_string_item(mt, hf_tume_api_sip_proxy, tvb, m->sip_proxy);
+        add_links(mt, tvb, m);
         for (guint k = 0; k < m->nkeys; k++)
             add_string_item(mt, hf_tume_api_keys, tvb, m->keys[k]);
         for (guint b = 0; b < TUME_SENS_COUNT; b++) {
@@ -695,6 +760,21 @@ tume_api_register(module_t *module)
         { &hf_tume_api_sip_proxy,
           { "SIP proxy", "tume.api.sip_proxy", FT_STRING, BASE_NONE, NULL, 0x0,
             "sip.proxy of a config reply", HFILL } },
+        { &hf_tume_api_request_in,
+          { "Request in", "tume.api.request_in", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0,
+            "On a reply: the frame of the request it answers", HFILL } },
+        { &hf_tume_api_response_in,
+          { "Response in", "tume.api.response_in", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE), 0x0,
+            "On a request: the frame of its reply", HFILL } },
+        { &hf_tume_api_register_in,
+          { "Used by REGISTER in", "tume.api.register_in", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+            "On a config reply: a SIP REGISTER whose From uses its SIP user name and domain or proxy", HFILL } },
+        { &hf_tume_api_token_in,
+          { "Token issued in", "tume.api.token_in", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+            "On a request carrying an access token: the token reply that issued it", HFILL } },
+        { &hf_tume_api_token_used_in,
+          { "Token used in", "tume.api.token_used_in", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+            "On a token reply: a later request that carries its access token", HFILL } },
         { &hf_tume_api_keys,
           { "JSON key", "tume.api.keys", FT_STRING, BASE_NONE, NULL, 0x0,
             "Top-level JSON keys of the message", HFILL } },

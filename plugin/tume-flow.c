@@ -262,6 +262,67 @@ tume_flow_direction(const tume_flow_t *flow, const packet_info *pinfo)
     return -1;
 }
 
+/* ---- cross-flow links ---- */
+
+/* kind + key -> wmem_array_t of tume_link_t *, in frame order; emptied
+ * with the file scope. */
+static wmem_map_t *links;
+
+static const char *
+link_key(packet_info *pinfo, tume_link_kind_t kind, const char *key)
+{
+    return wmem_strdup_printf(pinfo->pool, "%d:%s", (int)kind, key);
+}
+
+tume_link_t *
+tume_link_offer(packet_info *pinfo, tume_link_kind_t kind, const char *key, tume_link_t *same)
+{
+    if (key == NULL || *key == '\0' || PINFO_FD_VISITED(pinfo))
+        return same;
+    const char *k = link_key(pinfo, kind, key);
+    wmem_array_t *offers = (wmem_array_t *)wmem_map_lookup(links, k);
+    if (offers == NULL) {
+        offers = wmem_array_new(wmem_file_scope(), sizeof(tume_link_t *));
+        wmem_map_insert(links, wmem_strdup(wmem_file_scope(), k), offers);
+    }
+    tume_link_t *l = same;
+    if (l == NULL) {
+        l = wmem_new0(wmem_file_scope(), tume_link_t);
+        l->frame = pinfo->num;
+    }
+    wmem_array_append_one(offers, l);
+    return l;
+}
+
+const tume_link_t *
+tume_link_use(packet_info *pinfo, tume_link_kind_t kind, const char *key)
+{
+    if (key == NULL || *key == '\0')
+        return NULL;
+    wmem_array_t *offers = (wmem_array_t *)wmem_map_lookup(links, link_key(pinfo, kind, key));
+    if (offers == NULL)
+        return NULL;
+    /* offers are in frame order: the last one before this frame (binary
+     * search: a capture may repeat one token many times) */
+    guint lo = 0, hi = wmem_array_get_count(offers);
+    while (lo < hi) {
+        guint mid = lo + (hi - lo) / 2;
+        if ((*(tume_link_t **)wmem_array_index(offers, mid))->frame < pinfo->num)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    tume_link_t *found = lo > 0 ? *(tume_link_t **)wmem_array_index(offers, lo - 1) : NULL;
+    if (found != NULL && !PINFO_FD_VISITED(pinfo)) {
+        if (found->uses == NULL)
+            found->uses = wmem_array_new(wmem_file_scope(), sizeof(guint32));
+        guint n = wmem_array_get_count(found->uses);
+        if (n == 0 || *(guint32 *)wmem_array_index(found->uses, n - 1) != pinfo->num)
+            wmem_array_append_one(found->uses, pinfo->num);
+    }
+    return found;
+}
+
 /* ---- the tap ---- */
 
 void
@@ -343,4 +404,5 @@ tume_flow_register(void)
     em = expert_register_protocol(proto_tume);
     expert_register_field_array(em, ei, array_length(ei));
     tume_tap = register_tap("tume");
+    links = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_str_hash, g_str_equal);
 }

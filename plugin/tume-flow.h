@@ -179,6 +179,32 @@ proto_tree *tume_packet_tree(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
  * the ClientHello), 0 towards the client, -1 unknown (no ClientHello seen). */
 int tume_flow_direction(const tume_flow_t *flow, const packet_info *pinfo);
 
+/* ---- cross-flow links (file scope) ----
+ * A config reply offers its SIP user name under its domain and proxy; a
+ * token reply offers its access token.  A later message that uses one finds
+ * the latest offer made before its own frame (the same answer in every
+ * pass) and, on the first pass, is listed among the offer's uses. */
+typedef enum {
+    TUME_LINK_SIP_ACCOUNT = 0,   /* key: "user@host" (host lower-cased) */
+    TUME_LINK_TOKEN              /* key: the access token */
+} tume_link_kind_t;
+
+/* Most uses listed on an offer's packet (the rest are still linked back). */
+#define TUME_LINK_USES_SHOWN 64
+
+typedef struct {
+    guint32       frame;   /* the frame of the offer */
+    wmem_array_t *uses;    /* guint32 frames that used it, in order (first pass) */
+} tume_link_t;
+
+/* First pass: records an offer at pinfo->num under key and returns it;
+ * with same, records that offer under key as well (one offer, several
+ * keys).  NULL key, or a later pass: nothing, returns same. */
+tume_link_t *tume_link_offer(packet_info *pinfo, tume_link_kind_t kind, const char *key, tume_link_t *same);
+/* The latest offer before pinfo->num under key, or NULL; on the first pass
+ * pinfo->num is added to its uses. */
+const tume_link_t *tume_link_use(packet_info *pinfo, tume_link_kind_t kind, const char *key);
+
 /* ---- the "tume" tap (read by tume-stats.c) ----
  * One tume_tap_info_t per TU Me packet with payload, queued by the
  * post-dissector after every message of the packet was dissected, in every

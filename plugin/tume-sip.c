@@ -34,6 +34,7 @@
 #include "sip_parse.h"
 
 static int hf_tume_msg_type = -1;
+static int hf_tume_sip_config_in = -1;
 static int hf_tume_sip_call_id = -1;
 static int hf_tume_keepalives_more = -1;
 static gint ett_tume_msg = -1;
@@ -92,7 +93,8 @@ info_label(packet_info *pinfo)
 /* Adds the TU Me items of one message (or keep-alive). */
 static void
 add_tume_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flow,
-                 int type_off, int type_len, const char *type, int callid_off, int callid_len)
+                 int type_off, int type_len, const char *type, int callid_off, int callid_len,
+                 guint32 config_in)
 {
     proto_tree *tt = tume_packet_tree(tvb, pinfo, tree, flow);
     proto_tree *mt;
@@ -103,9 +105,32 @@ add_tume_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_
     ti = proto_tree_add_string(mt, hf_tume_msg_type, tvb, type_off, type_len, type);
     if (callid_len > 0)
         proto_tree_add_item(mt, hf_tume_sip_call_id, tvb, callid_off, callid_len, ENC_UTF_8);
+    if (config_in != 0)
+        proto_item_set_generated(proto_tree_add_uint(mt, hf_tume_sip_config_in, tvb, 0, 0, config_in));
     expert_add_info_format(pinfo, ti, &ei_tume_msg_info, "TU Me signalling: %s", type);
     col_set_str(pinfo->cinfo, COL_PROTOCOL, "TU Me");
     tume_tap_note_message(pinfo, type, TUME_FLOW_SIGNALLING, 0, 1);
+}
+
+/* A REGISTER whose From is user@host of a SIP account that a config reply
+ * gave out before (the reply's user name, under its domain or proxy): the
+ * frame of that reply, else 0. */
+static guint32
+register_config(tvbuff_t *msg_tvb, packet_info *pinfo, const tume_sip_msg_t *m, const char *type)
+{
+    tume_span_t user, host;
+
+    if (!m->is_request || strcmp(type, "REGISTER") != 0 || m->from.len == 0
+        || m->from.off + m->from.len > tvb_captured_length(msg_tvb))
+        return 0;
+    const guint8 *from = tvb_get_ptr(msg_tvb, (int)m->from.off, (int)m->from.len);
+    if (!tume_sip_uri_user(from, m->from.len, &user) || !tume_sip_uri_host(from, m->from.len, &host))
+        return 0;
+    gchar *h = g_ascii_strdown((const char *)from + host.off, (gssize)host.len);
+    char *key = wmem_strdup_printf(pinfo->pool, "%.*s@%s", (int)user.len, (const char *)from + user.off, h);
+    g_free(h);
+    const tume_link_t *l = tume_link_use(pinfo, TUME_LINK_SIP_ACCOUNT, key);
+    return l != NULL ? l->frame : 0;
 }
 
 /* The TU Me items of the SIP message at the start of msg_tvb, from our own
@@ -119,7 +144,7 @@ add_sip_message_items(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, t
     const char *type = (const char *)tvb_get_string_enc(pinfo->pool, msg_tvb, (int)ts->off, (int)ts->len,
                                                         ENC_UTF_8);
     add_tume_message(msg_tvb, pinfo, tree, flow, (int)ts->off, (int)ts->len, type,
-                     (int)m->call_id.off, (int)m->call_id.len);
+                     (int)m->call_id.off, (int)m->call_id.len, register_config(msg_tvb, pinfo, m, type));
 }
 
 static void
@@ -380,7 +405,7 @@ keepalive(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flow
     if (tume_flow_is_tume(flow, pinfo)) {
         info_label(pinfo);
         col_append_str(pinfo->cinfo, COL_INFO, type);
-        add_tume_message(tvb, pinfo, tree, flow, offset, len, type, 0, 0);
+        add_tume_message(tvb, pinfo, tree, flow, offset, len, type, 0, 0, 0);
     } else {
         col_append_str(pinfo->cinfo, COL_INFO,
                        ping ? "SIP keep-alive ping (CRLFCRLF)" : "SIP keep-alive pong (CRLF)");
@@ -694,6 +719,10 @@ tume_sip_register(void)
         { &hf_tume_sip_call_id,
           { "Call-ID", "tume.sip.call_id", FT_STRING, BASE_NONE, NULL, 0x0,
             "Call-ID of a TU Me signalling message", HFILL } },
+        { &hf_tume_sip_config_in,
+          { "Account from config in", "tume.sip.config_in", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+            "On a REGISTER: the config reply whose SIP user name and domain or proxy its From uses",
+            HFILL } },
         { &hf_tume_keepalives_more,
           { "More keep-alives", "tume.keepalives_more", FT_UINT32, BASE_DEC, NULL, 0x0,
             "Keep-alives of one record beyond the first " G_STRINGIFY(KEEPALIVE_ITEMS_MAX)

@@ -168,6 +168,9 @@ test_config_reply(void)
     g_assert_cmpstr(g_ptr_array_index(info.keys, 3), ==, "features");
     g_assert_cmpstr(info.user_id, ==, "u-5f1c2a9e");
     g_assert_cmpstr(info.sip_proxy, ==, "sip.tume.jajah.com");
+    g_assert_cmpstr(info.sip_username, ==, "34600123456");
+    g_assert_cmpstr(info.sip_domain, ==, "tume.jajah.com");
+    g_assert_null(info.access_token);
     g_assert_cmpuint(info.sensitive, ==, TUME_SENS_SIP_PASSWORD);
     g_assert_cmpint(info.contacts, ==, -1);
     tume_json_info_clear(&info);
@@ -316,6 +319,22 @@ test_helpers(void)
     g_assert_cmpuint(tume_authorization_sensitive("Basicx"), ==, 0);
     g_assert_cmpuint(tume_authorization_sensitive(NULL), ==, 0);
     gchar *p;
+    p = tume_bearer_token("Bearer at-9c1e77f0b2"); g_assert_cmpstr(p, ==, "at-9c1e77f0b2"); g_free(p);
+    p = tume_bearer_token(" bearer\t at-1 \t"); g_assert_cmpstr(p, ==, "at-1"); g_free(p);
+    g_assert_null(tume_bearer_token("Bearer "));
+    g_assert_null(tume_bearer_token("Bearerat-1"));
+    g_assert_null(tume_bearer_token("Basic at-1"));
+    g_assert_null(tume_bearer_token(NULL));
+    {
+        tume_json_info_t t;
+        g_assert_true(tume_json_inspect(S("{\"accessToken\":\"at-9c1e77f0b2\",\"expiresIn\":3600}"), &t));
+        g_assert_cmpstr(t.access_token, ==, "at-9c1e77f0b2");
+        tume_json_info_clear(&t);
+        g_assert_true(tume_json_inspect(S("{\"accessToken\":42}"), &t));
+        g_assert_null(t.access_token);            /* not a string: no token to link */
+        g_assert_cmpuint(t.sensitive, ==, TUME_SENS_ACCESS_TOKEN);
+        tume_json_info_clear(&t);
+    }
     p = tume_uri_path("/tume/v1/history?since=1#x"); g_assert_cmpstr(p, ==, "/tume/v1/history"); g_free(p);
     p = tume_uri_path("https://api.tu.com/tume/v1/auth"); g_assert_cmpstr(p, ==, "/tume/v1/auth"); g_free(p);
     p = tume_uri_path("https://api.tu.com"); g_assert_cmpstr(p, ==, "/"); g_free(p);

@@ -335,6 +335,35 @@ check_host(const char *uri, const char *expect)
 }
 
 static void
+check_user(const char *uri, const char *expect)
+{
+    tume_span_t u;
+    gboolean ok = tume_sip_uri_user((const guint8 *)uri, strlen(uri), &u);
+    if (expect == NULL) {
+        g_assert_false(ok);
+        return;
+    }
+    g_assert_true(ok);
+    gchar *v = g_strndup(uri + u.off, u.len);
+    g_assert_cmpstr(v, ==, expect);
+    g_free(v);
+}
+
+static void
+test_uri_user(void)
+{
+    check_user("<sip:34600123456@tume.jajah.com>;tag=a1", "34600123456");
+    check_user("\"sip:evil@jajah.com\" <sip:bob@example.org:5061;transport=tls>", "bob");
+    check_user("sips:alice:secret@[2001:db8::1]:5061", "alice");
+    check_user("sip:tume.jajah.com", NULL);           /* no user part */
+    check_user("sip:@host", NULL);
+    check_user("sip:host;user=x@y", NULL);            /* '@' after a parameter: not userinfo */
+    check_user("tel:+34600123456", NULL);
+    check_user("<sip:bob", NULL);
+    check_user("", NULL);
+}
+
+static void
 test_uri_host(void)
 {
     check_host("sip:tume.jajah.com", "tume.jajah.com");
@@ -365,5 +394,6 @@ main(int argc, char **argv)
     g_test_add_func("/sip/frame/defers", test_frame_defers);
     g_test_add_func("/sip/parse/headers", test_parse_headers);
     g_test_add_func("/sip/uri/host", test_uri_host);
+    g_test_add_func("/sip/uri/user", test_uri_user);
     return g_test_run();
 }

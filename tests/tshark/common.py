@@ -340,11 +340,12 @@ def assert_cpu_bound(env, name, cap_file, factor=1.5, slack=0.5, args=()):
     return plugin, stock, bound
 
 
-def build_mixed(env, sources, name):
-    """A capture merged (mergecap, chronologically) from the bundled
-    captures' keyless versions, and one key log with all their keys: the
-    way an analyst merges captures (mergecap cannot merge several files
-    that each hold decryption secrets)."""
+def build_mixed(env, sources, name, concatenate=False):
+    """A capture merged (mergecap, chronologically; with concatenate, in
+    the order given) from the bundled captures' keyless versions, and one
+    key log with all their keys: the way an analyst merges captures
+    (mergecap cannot merge several files that each hold decryption
+    secrets)."""
     out = os.path.join(env.root, name + ".pcapng")
     keys = os.path.join(env.root, name + ".keys")
     if os.path.exists(out):
@@ -359,7 +360,8 @@ def build_mixed(env, sources, name):
             else:
                 files.append(env.cap(s))
     mergecap = shutil.which("mergecap") or "mergecap"
-    subprocess.run([mergecap, "-w", out] + files, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([mergecap] + (["-a"] if concatenate else []) + ["-w", out] + files, check=True,
+                   stdout=subprocess.DEVNULL)
     os.chmod(out, 0o644)
     os.chmod(keys, 0o644)
     return out, keys

@@ -202,3 +202,66 @@ def case_http_tls_bubbling(env):
         mine = env.fields(cap, ["frame.number", "http.request.uri", "http.response.code"], filt="http",
                           opts=["tls.keylog_file:" + keys])
         check_eq(mine, stock, "%s: HTTP fields with the plugin equal stock's" % " + ".join(order))
+
+
+LINK_FIELDS = ["frame.number", "tume.msg_type", "tume.api.request_in", "tume.api.response_in",
+               "tume.api.register_in", "tume.sip.config_in", "tume.api.token_in", "tume.api.token_used_in"]
+
+
+def case_links(env):
+    """Frame links, both ways: a provisioning request and its reply
+    (tume.api.response_in / request_in), the config reply and the REGISTERs
+    whose From uses its SIP account (tume.api.register_in /
+    tume.sip.config_in), the token reply and the requests that carry its
+    token (tume.api.token_used_in / token_in). With -2 every link shows
+    from both ends; one pass shows the links back to earlier frames (as
+    HTTP's request_in), the same ones. A REGISTER before any config reply
+    links to nothing."""
+    cap, keys = build_mixed(env, ["tume-api-keepalive", "tume-signalling-tls12"], "links", concatenate=True)
+    opts = ["tls.keylog_file:" + keys]
+    full = {int(r[0]): dict(zip(LINK_FIELDS, r)) for r in env.fields(cap, LINK_FIELDS, filt="tume.msg_type",
+                                                                      two_pass=True, opts=opts)}
+    types = {f: r["tume.msg_type"] for f, r in full.items()}
+
+    def frames(v):
+        return [int(x) for x in split(v)]
+    # request <-> reply, every provisioning message
+    pairs = 0
+    for f, r in full.items():
+        for resp in frames(r["tume.api.response_in"]):
+            check_eq(frames(full[resp]["tume.api.request_in"]), [f], "frame %d's reply %d links back" % (f, resp))
+            pairs += 1
+        for req in frames(r["tume.api.request_in"]):
+            check_eq(frames(full[req]["tume.api.response_in"]), [f], "frame %d's request %d links on" % (f, req))
+    check_eq(pairs, len(API_FLOW) // 2, "request/reply pairs of the API flow")
+    by_type = {t: f for f, t in types.items()}
+    check_eq(frames(full[by_type["config"]]["tume.api.request_in"]), [by_type["validate"]], "config answers validate")
+    check_eq(frames(full[by_type["token"]]["tume.api.request_in"]), [by_type["authorize"]], "token answers authorize")
+    # config reply <-> REGISTERs (both REGISTERs of the signalling capture use 34600123456@tume.jajah.com)
+    regs = sorted(f for f, t in types.items() if t == "REGISTER")
+    check_eq(len(regs), 2, "REGISTERs in the merged capture")
+    check_eq(frames(full[by_type["config"]]["tume.api.register_in"]), regs, "config reply -> REGISTERs")
+    for f in regs:
+        check_eq(frames(full[f]["tume.sip.config_in"]), [by_type["config"]], "REGISTER %d -> config reply" % f)
+    # token reply <-> the request that carries it (account_delete: Authorization: Bearer)
+    check_eq(frames(full[by_type["token"]]["tume.api.token_used_in"]), [by_type["account_delete"]],
+             "token reply -> requests carrying the token")
+    check_eq(frames(full[by_type["account_delete"]]["tume.api.token_in"]), [by_type["token"]],
+             "account_delete -> token reply")
+    linked = [f for f, r in full.items() if r["tume.sip.config_in"] or r["tume.api.register_in"]
+              or r["tume.api.token_in"] or r["tume.api.token_used_in"]]
+    check_eq(sorted(linked), sorted(regs + [by_type["config"], by_type["token"], by_type["account_delete"]]),
+             "frames with account or token links")
+    # one pass: the links back, the same as -2's
+    one = {int(r[0]): dict(zip(LINK_FIELDS, r)) for r in env.fields(cap, LINK_FIELDS, filt="tume.msg_type",
+                                                                     opts=opts)}
+    for f, r in full.items():
+        for back in ("tume.api.request_in", "tume.sip.config_in", "tume.api.token_in"):
+            check_eq(one[f][back], r[back], "one pass, frame %d: %s" % (f, back))
+    # the same two captures in time order: the REGISTERs come first and link to nothing
+    cap2, keys2 = build_mixed(env, ["tume-api-keepalive", "tume-signalling-tls12"], "links-chrono")
+    rows = env.fields(cap2, LINK_FIELDS, filt="tume.msg_type", two_pass=True, opts=["tls.keylog_file:" + keys2])
+    check(any(r[1] == "REGISTER" for r in rows), "links-chrono has REGISTERs")
+    check_eq([r[0] for r in rows if r[4] or r[5]], [], "REGISTERs before the config reply: no account links")
+    # other HTTPS (not TU Me) gets no tume link fields
+    check_eq(env.fields(env.cap("other-https-json"), ["frame.number"], filt="tume"), [], "other-https-json: no tume")
