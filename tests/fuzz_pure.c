@@ -29,9 +29,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         tume_sip_msg_t m;
         (void)tume_sip_classify_start(p, n);
         if (tume_sip_frame(p, n, &len, &why) == TUME_SIP_FRAME_MESSAGE && tume_sip_parse_message(p, len, &m)) {
-            tume_span_t host;
-            if (m.from.len)
+            tume_span_t host, user;
+            if (m.from.len) {
                 (void)tume_sip_uri_host(p + m.from.off, m.from.len, &host);
+                (void)tume_sip_uri_user(p + m.from.off, m.from.len, &user);
+            }
         }
         break;
     }
@@ -52,6 +54,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         tume_strlist_t *l = tume_domain_list_new(s);
         (void)tume_domain_matches(l, p, n);
         (void)tume_authorization_sensitive(s);
+        g_free(tume_bearer_token(s));
         (void)tume_cert_name_covers(s, "sip.tume.jajah.com");
         tume_strlist_free(l);
         g_free(path);
@@ -81,9 +84,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     default: {
-        tume_span_t host;
+        tume_span_t host, user;
         tume_strlist_t *ua = tume_product_list_new("TU Me, TUMe");
         (void)tume_sip_uri_host(p, n, &host);
+        if (tume_sip_uri_user(p, n, &user))
+            g_assert(user.len > 0 && user.off + user.len <= n);
         (void)tume_user_agent_matches(ua, p, n);
         tume_strlist_free(ua);
         break;
