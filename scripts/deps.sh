@@ -6,8 +6,9 @@ TUME_PACKAGES="build-essential cmake pkg-config python3 tshark wireshark-common
 libwireshark-dev libglib2.0-dev libjson-glib-dev libgnutls28-dev valgrind"
 # What the whole test command needs on top: clang and libFuzzer for the fuzz
 # harnesses, debootstrap for the Wireshark version matrix, file and
-# dpkg-dev for the .deb.
-TUME_TEST_PACKAGES="clang libclang-rt-dev debootstrap dpkg-dev file"
+# dpkg-dev for the .deb, Xvfb and the Qt GUI for the GUI smoke test (with
+# x11-apps and netpbm for its screenshot).
+TUME_TEST_PACKAGES="clang libclang-rt-dev debootstrap dpkg-dev file xvfb wireshark-qt x11-apps netpbm"
 
 tume_install_deps() {   # tume_install_deps [EXTRA PACKAGES...]
     local missing="" p
