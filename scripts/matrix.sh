@@ -25,10 +25,11 @@ export DEBIAN_FRONTEND=noninteractive
 
 # What the suite needs inside each chroot (the same as scripts/deps.sh,
 # plus dpkg-dev and file for the .deb's shared-library dependencies, and
-# clang for the fuzz harnesses that check this version's SIP framing).
+# clang for the fuzz harnesses that check this version's SIP framing, and GNU
+# parallel for the batch recipe).
 PACKAGES="build-essential cmake pkg-config python3 tshark wireshark-common libwireshark-dev
 libglib2.0-dev libjson-glib-dev libgnutls28-dev valgrind dpkg-dev file ca-certificates
-clang libclang-rt-dev"
+clang libclang-rt-dev parallel"
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "matrix: needs root (debootstrap, chroot); run it with sudo" >&2
