@@ -4,7 +4,8 @@
 #         -DDEFAULT_COLORFILTERS=<Wireshark data dir>/colorfilters
 #         [-DKEEP_EXISTING=ON] -P cmake/install-profile.cmake
 #
-# preferences, dfilter_buttons and dfilters are copied; colorfilters is the
+# preferences, dfilter_buttons, dfilters and tume_api_messages (the
+# provisioning message table, showing the built-in rows) are copied; colorfilters is the
 # profile's TU Me rules followed by Wireshark's default rules (a profile's
 # colorfilters replaces the defaults, so they are carried over).  With
 # KEEP_EXISTING (the per-user install), a profile the user already has is
@@ -19,7 +20,7 @@ if(KEEP_EXISTING AND EXISTS "${DEST}/preferences")
   return()
 endif()
 file(MAKE_DIRECTORY "${DEST}")
-foreach(_f preferences dfilter_buttons dfilters)
+foreach(_f preferences dfilter_buttons dfilters tume_api_messages)
   file(COPY "${SRC}/${_f}" DESTINATION "${DEST}")
 endforeach()
 file(READ "${SRC}/colorfilters.tume" _tume)

@@ -343,6 +343,32 @@ test_helpers(void)
     g_assert_cmpstr(tume_sensitive_name(99), ==, "?");
 }
 
+/* The profile's tume_api_messages file lists exactly the built-in rows, in
+ * order (it is what the GUI's table shows; see profile/TU Me). */
+static void
+test_shipped_table(void)
+{
+    gchar *text = NULL;
+    GError *err = NULL;
+    g_assert_true(g_file_get_contents(TUME_PROFILE_DIR "/tume_api_messages", &text, NULL, &err));
+    gchar **lines = g_strsplit(text, "\n", -1);
+    guint row = 0;
+    for (guint i = 0; lines[i] != NULL; i++) {
+        const char *l = lines[i];
+        if (*l == '\0' || *l == '#')
+            continue;
+        g_assert_cmpuint(row, <, tume_api_builtin_rule_count);
+        const tume_api_rule_t *r = &tume_api_builtin_rules[row++];
+        gchar *want = g_strdup_printf("\"%s\",\"%s\",\"%s\",\"%s\",\"%s\"", r->method, r->path, r->keys, r->type,
+                                      r->response ? "response" : "request");
+        g_assert_cmpstr(l, ==, want);
+        g_free(want);
+    }
+    g_assert_cmpuint(row, ==, tume_api_builtin_rule_count);
+    g_strfreev(lines);
+    g_free(text);
+}
+
 static void
 test_http_first_line(void)
 {
@@ -396,6 +422,7 @@ int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/api/table/shipped", test_shipped_table);
     g_test_add_func("/api/precheck/depth", test_precheck_depth);
     g_test_add_func("/api/precheck/not-strict", test_precheck_not_strict);
     g_test_add_func("/api/precheck/repeated-keys", test_precheck_repeated_keys);

@@ -63,7 +63,7 @@ def case_profile(env):
     packet the colour Wireshark's default rules give it; every display
     filter button and saved filter compiles."""
     dest, out = install_profile(env)
-    for f in ("preferences", "colorfilters", "dfilter_buttons", "dfilters"):
+    for f in ("preferences", "colorfilters", "dfilter_buttons", "dfilters", "tume_api_messages"):
         check(os.path.exists(os.path.join(dest, f)), "the profile has %s" % f)
     cap, keys = build_mixed(env, ["other-https-json", "tume-signalling-tls12", "tume-api-keepalive",
                                   "other-sip-tls", "plain-http-443"], "profile-mixed")
@@ -111,6 +111,24 @@ def case_profile(env):
     check(len(exprs) >= 8, "the profile's buttons and saved filters were read (%d)" % len(exprs))
     for e in exprs:
         env.run(["-n", "-r", env.cap("tume-api-keepalive"), "-Y", e, "-c", "1"])
+    # the message table in the profile (the built-in rows, visible in the
+    # GUI) is what the plugin reads under -C "TU Me": an edited row wins
+    table = os.path.join(dest, "tume_api_messages")
+    with open(table) as f:
+        original = f.read()
+    check('"POST","*/register","msisdn,locale","register","request"' in original,
+          "the profile's message table shows the built-in register row")
+    with open(table, "w") as f:
+        f.write(original.replace('"register","request"', '"register_edited","request"'))
+    got = env.fields(env.cap("tume-api-keepalive"), ["tume.msg_type"], filt="tume.msg_type",
+                     extra=["-C", "TU Me"])
+    with open(table, "w") as f:
+        f.write(original)
+    check_eq(got[0][0], "register_edited", "an edited row of the profile's table types the message")
+    check_eq(env.fields(env.cap("tume-api-keepalive"), ["tume.msg_type"], filt="tume.msg_type",
+                        extra=["-C", "TU Me"]),
+             env.fields(env.cap("tume-api-keepalive"), ["tume.msg_type"], filt="tume.msg_type"),
+             "the shipped table types every message as the built-in rows do")
     # a user's own changes are kept by a second install
     with open(os.path.join(dest, "preferences"), "a") as f:
         f.write("\n# mine\n")
