@@ -31,6 +31,18 @@
 #include "compat.h"
 #include "api_parse.h"
 
+/* Where some bytes of a message are, as a place in one of the frame's data
+ * sources (decrypted TLS, reassembled, de-chunked or decompressed body),
+ * found again on every pass by its position in pinfo->data_src (the list
+ * only grows, in dissection order). */
+typedef struct {
+    gint    ds;          /* index in pinfo->data_src; -1: none */
+    guint   ds_len;      /* that source's length, checked before use */
+    gint    start, len;
+} src_span_t;
+
+static void span_of(packet_info *pinfo, tvbuff_t *tvb, gint start, gint len, src_span_t *at);
+
 struct tume_api_msg {
     gboolean      request;
     const char   *type;          /* FIELDS.md tume.msg_type */
@@ -49,6 +61,7 @@ struct tume_api_msg {
     const tume_link_t *offer;    /* config reply: its SIP account; token reply: its token */
     tume_link_kind_t offer_kind;
     guint32       token_from;    /* a request carrying a token: the token reply that issued it */
+    src_span_t    at_msg, at_line, at_body;   /* the HTTP message, its first line, its body */
 };
 
 static int hf_tume_msg_type_api = -1;    /* the same tume.msg_type, registered in tume-sip.c */
@@ -406,6 +419,18 @@ read_http_messages(packet_info *pinfo, tume_flow_t *flow, proto_node *root, prot
             flow->api_pending = wmem_list_new(wmem_file_scope());
         }
         tume_api_msg_t *msg = classify_message(pinfo, flow, &h, single, &ev);
+        span_of(pinfo, fi->ds_tvb, fi->start, fi->length, &msg->at_msg);
+        if (fi->ds_tvb != NULL && fi->length > 0) {
+            gint next = 0;
+            gint line = tvb_find_line_end(fi->ds_tvb, fi->start, fi->length, &next, FALSE);
+            span_of(pinfo, fi->ds_tvb, fi->start, line > 0 ? line : 0, &msg->at_line);
+        } else {
+            msg->at_line.ds = -1;
+        }
+        if (h.body != NULL)
+            span_of(pinfo, h.body->ds_tvb, h.body->start, h.body->length, &msg->at_body);
+        else
+            msg->at_body.ds = -1;
         if (ev & TUME_EV_API_SIGNATURE)
             tume_flow_add_evidence(flow, pinfo, TUME_EV_API_SIGNATURE);
         if (pkt == NULL) {
@@ -530,11 +555,48 @@ read_http(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, tume_
     return ret;
 }
 
+/* Records where [start, start+len) of tvb is among the frame's data sources. */
 static void
-add_string_item(proto_tree *t, int hf, tvbuff_t *tvb, const char *v)
+span_of(packet_info *pinfo, tvbuff_t *tvb, gint start, gint len, src_span_t *at)
+{
+    gint i = 0;
+
+    at->ds = -1;
+    if (tvb == NULL || start < 0 || len < 0)
+        return;
+    for (GSList *l = pinfo->data_src; l != NULL && i < G_MAXINT16; l = l->next, i++) {
+        if (get_data_source_tvb((const struct data_source *)l->data) == tvb) {
+            at->ds = i;
+            at->ds_len = tvb_captured_length(tvb);
+            at->start = start;
+            at->len = len;
+            return;
+        }
+    }
+}
+
+/* The data source of a span in this dissection of the frame, *start and
+ * *len set; else fallback with 0, 0 (the sources differ from the first pass). */
+static tvbuff_t *
+span_tvb(packet_info *pinfo, const src_span_t *at, tvbuff_t *fallback, gint *start, gint *len)
+{
+    *start = *len = 0;
+    if (at->ds < 0)
+        return fallback;
+    GSList *l = g_slist_nth(pinfo->data_src, (guint)at->ds);
+    tvbuff_t *t = l != NULL ? get_data_source_tvb((const struct data_source *)l->data) : NULL;
+    if (t == NULL || tvb_captured_length(t) != at->ds_len || (guint)at->start + (guint)at->len > at->ds_len)
+        return fallback;
+    *start = at->start;
+    *len = at->len;
+    return t;
+}
+
+static void
+add_string_item(proto_tree *t, int hf, tvbuff_t *tvb, gint start, gint len, const char *v)
 {
     if (v != NULL)
-        proto_item_set_generated(proto_tree_add_string(t, hf, tvb, 0, 0, v));
+        proto_item_set_generated(proto_tree_add_string(t, hf, tvb, start, len, v));
 }
 
 static void
@@ -568,10 +630,20 @@ tume_api_add_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume
     guint i = 0;
     for (wmem_list_frame_t *f = wmem_list_head(pkt->api_msgs); f != NULL; f = wmem_list_frame_next(f), i++) {
         const tume_api_msg_t *m = (const tume_api_msg_t *)wmem_list_frame_data(f);
-        proto_tree *mt = proto_tree_add_subtree_format(tt, tvb, 0, 0, ett_tume_api, NULL,
+        /* the items point at the message's own bytes: the subtree at the
+         * HTTP message, the type at its first line, the JSON facts at the body */
+        gint ms, ml, ls, ll, bs, bl;
+        tvbuff_t *mtvb = span_tvb(pinfo, &m->at_msg, tvb, &ms, &ml);
+        tvbuff_t *ltvb = span_tvb(pinfo, &m->at_line, tvb, &ls, &ll);
+        tvbuff_t *btvb = span_tvb(pinfo, &m->at_body, mtvb, &bs, &bl);
+        if (btvb == mtvb && bl == 0) {
+            bs = ms;
+            bl = ml;
+        }
+        proto_tree *mt = proto_tree_add_subtree_format(tt, mtvb, ms, ml, ett_tume_api, NULL,
                                                        "Provisioning %s: %s", m->request ? "request" : "reply",
                                                        m->type);
-        proto_item *ti = proto_tree_add_string(mt, hf_tume_msg_type_api, tvb, 0, 0, m->type);
+        proto_item *ti = proto_tree_add_string(mt, hf_tume_msg_type_api, ltvb, ls, ll, m->type);
         proto_item_set_generated(ti);
         tume_tap_note_message(pinfo, m->type, TUME_FLOW_PROVISIONING, m->sensitive, 1);
         if (m->request)
@@ -580,24 +652,24 @@ tume_api_add_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume
         else
             expert_add_info_format(pinfo, ti, &ei_tume_msg_info, "TU Me provisioning: %s (%u reply to %s)",
                                    m->type, m->code, m->answers ? m->answers : "an unseen request");
-        add_string_item(mt, hf_tume_api_msisdn, tvb, m->msisdn);
-        add_string_item(mt, hf_tume_api_user_id, tvb, m->user_id);
-        add_string_item(mt, hf_tume_api_screen_name, tvb, m->screen_name);
-        add_string_item(mt, hf_tume_api_locale, tvb, m->locale);
+        add_string_item(mt, hf_tume_api_msisdn, btvb, bs, bl, m->msisdn);
+        add_string_item(mt, hf_tume_api_user_id, btvb, bs, bl, m->user_id);
+        add_string_item(mt, hf_tume_api_screen_name, btvb, bs, bl, m->screen_name);
+        add_string_item(mt, hf_tume_api_locale, btvb, bs, bl, m->locale);
         if (m->contacts >= 0)
-            proto_item_set_generated(proto_tree_add_uint(mt, hf_tume_api_contacts, tvb, 0, 0,
+            proto_item_set_generated(proto_tree_add_uint(mt, hf_tume_api_contacts, btvb, bs, bl,
                                                          (guint32)MIN(m->contacts, (gint64)G_MAXUINT32)));
-        add_string_item(mt, hf_tume_api_sip_proxy, tvb, m->sip_proxy);
+        add_string_item(mt, hf_tume_api_sip_proxy, btvb, bs, bl, m->sip_proxy);
         add_links(mt, tvb, m);
         for (guint k = 0; k < m->nkeys; k++)
-            add_string_item(mt, hf_tume_api_keys, tvb, m->keys[k]);
+            add_string_item(mt, hf_tume_api_keys, btvb, bs, bl, m->keys[k]);
         for (guint b = 0; b < TUME_SENS_COUNT; b++) {
             if (m->sensitive & (1u << b))
-                proto_tree_add_expert_format(mt, pinfo, &ei_tume_sensitive, tvb, 0, 0,
+                proto_tree_add_expert_format(mt, pinfo, &ei_tume_sensitive, mtvb, ms, ml,
                                              "TU Me %s carries the %s", m->type, tume_sensitive_name(b));
         }
         if (m->malformed != NULL)
-            proto_tree_add_expert_format(mt, pinfo, &ei_tume_malformed, tvb, 0, 0,
+            proto_tree_add_expert_format(mt, pinfo, &ei_tume_malformed, btvb, bs, bl,
                                          "TU Me provisioning %s: %s", m->type, m->malformed);
         wmem_strbuf_append_printf(label, "%s%s", i ? ", " : "TU Me ", m->type);
     }

@@ -91,16 +91,18 @@ info_label(packet_info *pinfo)
 }
 
 /* Adds the TU Me items of one message (or keep-alive). */
+/* The subtree points at the whole message (msg_len bytes from msg_off),
+ * the type at the method, status or keep-alive bytes. */
 static void
 add_tume_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flow,
-                 int type_off, int type_len, const char *type, int callid_off, int callid_len,
-                 guint32 config_in)
+                 int msg_off, int msg_len, int type_off, int type_len, const char *type,
+                 int callid_off, int callid_len, guint32 config_in)
 {
     proto_tree *tt = tume_packet_tree(tvb, pinfo, tree, flow);
     proto_tree *mt;
     proto_item *ti;
 
-    mt = proto_tree_add_subtree_format(tt, tvb, type_off, type_len, ett_tume_msg, NULL,
+    mt = proto_tree_add_subtree_format(tt, tvb, msg_off, msg_len, ett_tume_msg, NULL,
                                        "Signalling message: %s", type);
     ti = proto_tree_add_string(mt, hf_tume_msg_type, tvb, type_off, type_len, type);
     if (callid_len > 0)
@@ -136,14 +138,19 @@ register_config(tvbuff_t *msg_tvb, packet_info *pinfo, const tume_sip_msg_t *m, 
 /* The TU Me items of the SIP message at the start of msg_tvb, from our own
  * parse of its start line and headers (not from what SIP's body dissectors
  * did: they may have thrown). */
+/* msg_len: the message's length in msg_tvb, when known (0: its start line
+ * and headers). */
 static void
 add_sip_message_items(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flow,
-                      const tume_sip_msg_t *m)
+                      const tume_sip_msg_t *m, int msg_len)
 {
     const tume_span_t *ts = m->is_request ? &m->method : &m->status;
     const char *type = (const char *)tvb_get_string_enc(pinfo->pool, msg_tvb, (int)ts->off, (int)ts->len,
                                                         ENC_UTF_8);
-    add_tume_message(msg_tvb, pinfo, tree, flow, (int)ts->off, (int)ts->len, type,
+    int avail = (int)tvb_captured_length(msg_tvb);
+    if (msg_len <= 0 || msg_len > avail)
+        msg_len = (int)MIN(m->header_len > 0 ? m->header_len : (gsize)avail, (gsize)avail);
+    add_tume_message(msg_tvb, pinfo, tree, flow, 0, msg_len, (int)ts->off, (int)ts->len, type,
                      (int)m->call_id.off, (int)m->call_id.len, register_config(msg_tvb, pinfo, m, type));
 }
 
@@ -326,7 +333,7 @@ step_aside(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flo
         pinfo->desegment_offset = 0;
         pinfo->desegment_len = 0;
         if (labelled && at > offset)
-            add_sip_message_items(rest, pinfo, tree, flow, &m);
+            add_sip_message_items(rest, pinfo, tree, flow, &m, 0);
         call_data_dissector(tvb_new_subset_remaining(tvb, at), pinfo, tree);
         flag_malformed(tvb, pinfo, tree, flow, at,
                        why != NULL ? why : "bytes after a SIP message that start no message; not "
@@ -336,7 +343,7 @@ step_aside(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flo
     /* SIP asks for more from desegment_offset on: what came before is done */
     gboolean first_done = pinfo->desegment_len == 0 || pinfo->desegment_offset > 0;
     if (labelled && first_done)
-        add_sip_message_items(rest, pinfo, tree, flow, &m);
+        add_sip_message_items(rest, pinfo, tree, flow, &m, 0);
     if (why != NULL && first_done)
         flag_malformed(tvb, pinfo, tree, flow, offset, why);
     if (pinfo->desegment_len != 0) {
@@ -405,7 +412,7 @@ keepalive(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flow
     if (tume_flow_is_tume(flow, pinfo)) {
         info_label(pinfo);
         col_append_str(pinfo->cinfo, COL_INFO, type);
-        add_tume_message(tvb, pinfo, tree, flow, offset, len, type, 0, 0, 0);
+        add_tume_message(tvb, pinfo, tree, flow, offset, len, offset, len, type, 0, 0, 0);
     } else {
         col_append_str(pinfo->cinfo, COL_INFO,
                        ping ? "SIP keep-alive ping (CRLFCRLF)" : "SIP keep-alive pong (CRLF)");
@@ -635,7 +642,7 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
             goto done;
         }
         if (labelled)
-            add_sip_message_items(msg_tvb, pinfo, tree, flow, &m);
+            add_sip_message_items(msg_tvb, pinfo, tree, flow, &m, (int)tvb_captured_length(msg_tvb));
         offset += (int)pdu_len;
     }
     keepalive_summary(tvb, pinfo, tree, flow, offset, &run);

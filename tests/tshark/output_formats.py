@@ -31,3 +31,54 @@ def case_output_formats(env):
     for line in ("TU Me validate carries the SMS PIN", "TU Me token carries the access token",
                  "TU Me provisioning server certificate issued by CN=TU Test Issuing CA"):
         check(line in exp, "-z expert lists %r" % line)
+
+
+def case_message_bytes(env):
+    """The TU Me items point at the message's own bytes in the decrypted or
+    reassembled data (what the GUI highlights when one is clicked): a SIP
+    message's subtree at the whole message and its type at the method or
+    status; a provisioning message's subtree at the HTTP message, its type
+    at the request or status line, its JSON facts at the body. Read from
+    PDML's bytes (value), one pass and -2."""
+    import re
+    import xml.etree.ElementTree as ET
+    checked = {"sip": 0, "api": 0, "body": 0}
+    for name in ("tume-signalling-tls12", "tume-api-keepalive"):
+        for two in ([], ["-2"]):
+            root = ET.fromstring(env.run(["-n", "-r", env.cap(name), "-Y", "tume.msg_type", "-T", "pdml"] + two))
+            for pkt in root.findall("packet"):
+                tume = next(p for p in pkt.findall("proto") if p.get("name") == "tume")
+                for sub in tume.findall("field"):
+                    show = sub.get("show") or ""
+                    m = re.match(r"^(Signalling message|Provisioning (request|reply)): (.+)$", show)
+                    if not m:
+                        continue
+                    data = bytes.fromhex(sub.get("value") or "")
+                    typ = next(f for f in sub.findall("field") if f.get("name") == "tume.msg_type")
+                    tbytes = bytes.fromhex(typ.get("value") or "")
+                    where = "%s%s frame %s %s" % (name, " -2" if two else "",
+                                                  pkt.find(".//field[@name='frame.number']").get("show"), show)
+                    if m.group(1) == "Signalling message":
+                        if m.group(3).startswith("keepalive"):
+                            check(data in (b"\r\n", b"\r\n\r\n"), "%s: the keep-alive's bytes (%r)" % (where, data))
+                            continue
+                        check(re.match(rb"^([A-Z]+ sip:\S+ SIP/2\.0|SIP/2\.0 \d{3} .*)\r\n", data) is not None,
+                              "%s: the subtree's bytes are the SIP message (%r)" % (where, data[:60]))
+                        check(data.endswith(b"\r\n\r\n") or b"\r\n\r\n" in data,
+                              "%s: the whole message, headers to body" % where)
+                        check(tbytes.decode() in (m.group(3), m.group(3).split(" ")[0]),
+                              "%s: the type points at the method or status (%r)" % (where, tbytes))
+                        checked["sip"] += 1
+                    else:
+                        check(re.match(rb"^([A-Z]+ \S+ HTTP/1\.[01]|HTTP/1\.[01] \d{3}.*)\r\n", data) is not None,
+                              "%s: the subtree's bytes are the HTTP message (%r)" % (where, data[:60]))
+                        check(re.match(rb"^([A-Z]+ \S+ HTTP/1\.[01]|HTTP/1\.[01] \d{3}[^\r\n]*)$", tbytes) is not None,
+                              "%s: the type points at the first line (%r)" % (where, tbytes))
+                        checked["api"] += 1
+                        for f in sub.findall("field"):
+                            if f.get("name") in ("tume.api.msisdn", "tume.api.keys"):
+                                body = bytes.fromhex(f.get("value") or "")
+                                check(body.startswith(b"{") or body.startswith(b"["),
+                                      "%s: %s points at the JSON body (%r)" % (where, f.get("name"), body[:40]))
+                                checked["body"] += 1
+    check(all(checked.values()), "SIP messages, API messages and JSON facts were all checked: %s" % checked)
