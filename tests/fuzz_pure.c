@@ -12,6 +12,7 @@
 #include "cert_parse.h"
 #include "domain_match.h"
 #include "tls_parse.h"
+#include "enc_size.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -55,6 +56,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)tume_domain_matches(l, p, n);
         (void)tume_authorization_sensitive(s);
         g_free(tume_bearer_token(s));
+        if (n >= 6) {
+            /* record sizes: any suite, version and length */
+            tume_enc_suite_t es;
+            guint32 lo, hi;
+            guint16 suite = (guint16)(p[0] << 8 | p[1]), ver = (guint16)(p[2] << 8 | p[3]);
+            if (tume_enc_suite(suite, ver, &es) && tume_enc_plaintext(&es, (guint32)(p[4] << 8 | p[5]), &lo, &hi)) {
+                g_assert(lo <= hi);
+                (void)tume_enc_guess_name(tume_enc_guess(lo, hi, es.tls13, p[0] % 3, (int)(p[1] % 3) - 1));
+            }
+        }
         (void)tume_cert_name_covers(s, "sip.tume.jajah.com");
         tume_strlist_free(l);
         g_free(path);
