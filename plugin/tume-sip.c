@@ -492,6 +492,7 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
     tume_flow_t *flow = tume_flow_get(pinfo, TRUE);
     keepalive_run_t run = { 0, 0, 0, 0 };
     int offset = 0;
+    gboolean after_keepalives = FALSE;   /* keep-alives, and no message yet, in this data */
 
     tume_flow_set_decrypted(flow, pinfo);
     if (flow->sip_stream == TUME_SIP_STREAM_OTHER && !before_decision(pinfo, flow)) {
@@ -553,6 +554,7 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
         if (fr == TUME_SIP_FRAME_PING || fr == TUME_SIP_FRAME_PONG) {
             keepalive(tvb, pinfo, tree, flow, offset, (int)pdu_len, fr == TUME_SIP_FRAME_PING, &run);
             offset += (int)pdu_len;
+            after_keepalives = TRUE;
             continue;
         }
         keepalive_summary(tvb, pinfo, tree, flow, offset, &run);
@@ -589,7 +591,15 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
             pdu_len += (gsize)peek;
         }
         if (fr == TUME_SIP_FRAME_NEED_MORE) {
-            if (!can_desegment || avail < reported - offset) {
+            if (after_keepalives) {
+                /* Wireshark's SIP, given data that starts with CRLF, takes
+                 * it all for keep-alives and never reassembles the message
+                 * behind them: shown cut short, not glued to the next
+                 * record (whose messages SIP shows, as without the plugin) */
+                step_aside(tvb, pinfo, tree, flow, offset, 0,
+                           "a SIP message after keep-alives in the same record runs past the record; "
+                           "shown cut short, not reassembled with the next record");
+            } else if (!can_desegment || avail < reported - offset) {
                 /* TLS cannot reassemble, or the capture is cut: as sip.tcp would show it */
                 step_aside(tvb, pinfo, tree, flow, offset, tls_can_desegment, NULL);
             } else if (may_reassemble(tvb, pinfo, flow)) {
@@ -644,6 +654,7 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
         if (labelled)
             add_sip_message_items(msg_tvb, pinfo, tree, flow, &m, (int)tvb_captured_length(msg_tvb));
         offset += (int)pdu_len;
+        after_keepalives = FALSE;
     }
     keepalive_summary(tvb, pinfo, tree, flow, offset, &run);
 done:

@@ -661,7 +661,9 @@ class Source:
         with open(r.out_path, encoding="ascii", errors="replace") as f:
             for line in f:
                 line = line.rstrip("\n")
-                if line.startswith("Filter: tcp.stream eq "):
+                # "tcp.stream" until 4.4, "tls.stream" in 4.6 (the same
+                # numbers on the campaign's inputs: every stream is TLS)
+                if line.startswith("Filter: tcp.stream eq ") or line.startswith("Filter: tls.stream eq "):
                     cur = int(line.split()[-1])
                     out[cur] = []
                     collecting = False
