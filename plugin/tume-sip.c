@@ -558,6 +558,10 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
             continue;
         }
         keepalive_summary(tvb, pinfo, tree, flow, offset, &run);
+        /* Wireshark's SIP, given data that starts with CRLF, takes it all
+         * for keep-alives and never reassembles what follows them: neither
+         * does what the plugin leaves to it behind keep-alives */
+        const guint16 sip_can_desegment = after_keepalives ? 0 : tls_can_desegment;
 
         if (before_decision(pinfo, flow)) {
             /* The first SIP or HTTP decides the stream.  On a TU Me
@@ -571,7 +575,7 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
                     decide_stream(pinfo, flow, TUME_SIP_STREAM_OTHER);
                     hand_to_port_dissector(tvb, pinfo, tree, offset, tls_can_desegment);
                 } else if (signalling_by_now(flow, pinfo)) {
-                    step_aside(tvb, pinfo, tree, flow, offset, tls_can_desegment,
+                    step_aside(tvb, pinfo, tree, flow, offset, sip_can_desegment,
                                "data that is neither a SIP start line the plugin knows nor a keep-alive; "
                                "left to Wireshark's SIP");
                 } else {
@@ -592,16 +596,14 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
         }
         if (fr == TUME_SIP_FRAME_NEED_MORE) {
             if (after_keepalives) {
-                /* Wireshark's SIP, given data that starts with CRLF, takes
-                 * it all for keep-alives and never reassembles the message
-                 * behind them: shown cut short, not glued to the next
+                /* behind keep-alives: shown cut short, not glued to the next
                  * record (whose messages SIP shows, as without the plugin) */
                 step_aside(tvb, pinfo, tree, flow, offset, 0,
                            "a SIP message after keep-alives in the same record runs past the record; "
                            "shown cut short, not reassembled with the next record");
             } else if (!can_desegment || avail < reported - offset) {
                 /* TLS cannot reassemble, or the capture is cut: as sip.tcp would show it */
-                step_aside(tvb, pinfo, tree, flow, offset, tls_can_desegment, NULL);
+                step_aside(tvb, pinfo, tree, flow, offset, sip_can_desegment, NULL);
             } else if (may_reassemble(tvb, pinfo, flow)) {
                 /* pdu_len: bytes missing after the peek window, if known */
                 pinfo->desegment_offset = offset;
@@ -613,7 +615,7 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
             goto done;
         }
         if (fr == TUME_SIP_FRAME_NOT_SIP) {
-            step_aside(tvb, pinfo, tree, flow, offset, tls_can_desegment,
+            step_aside(tvb, pinfo, tree, flow, offset, sip_can_desegment,
                        "data that is neither a SIP start line the plugin knows nor a keep-alive; "
                        "left to Wireshark's SIP");
             goto done;
@@ -621,11 +623,11 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
         if (fr == TUME_SIP_FRAME_CUT) {
             /* as without the plugin: SIP shows it cut short (no note: a
              * real stack may well send such a message) */
-            step_aside(tvb, pinfo, tree, flow, offset, tls_can_desegment, NULL);
+            step_aside(tvb, pinfo, tree, flow, offset, sip_can_desegment, NULL);
             goto done;
         }
         if (fr == TUME_SIP_FRAME_DEFER) {
-            step_aside(tvb, pinfo, tree, flow, offset, tls_can_desegment,
+            step_aside(tvb, pinfo, tree, flow, offset, sip_can_desegment,
                        wmem_strdup_printf(pinfo->pool, "%s; framing left to Wireshark's SIP, later "
                                           "messages of this record are not typed", why));
             goto done;
@@ -647,7 +649,7 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
              * this Wireshark; let sip.tcp frame the rest, as without us */
             pinfo->desegment_offset = 0;
             pinfo->desegment_len = 0;
-            step_aside(tvb, pinfo, tree, flow, offset, tls_can_desegment,
+            step_aside(tvb, pinfo, tree, flow, offset, sip_can_desegment,
                        "Wireshark's SIP frames this message differently; framing left to it");
             goto done;
         }
