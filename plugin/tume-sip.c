@@ -249,12 +249,22 @@ rounds_end(packet_info *pinfo, tume_flow_t *flow)
     }
 }
 
-/* Is the data at offset worth gluing to the next record (tume_sip_worth_more)? */
+/* sip.tcp asked for more data at offset: is that worth gluing to the next
+ * record?  sip.tcp asks in two cases.  Data under 1500 bytes with no line
+ * end yet gets "one more segment" whatever it is: left over after a message,
+ * it is worth it only if it could still grow into a start line
+ * (tume_sip_worth_more).  Otherwise sip.tcp asks only after reading a
+ * request or status line there, one the plugin's strict check may reject
+ * (an extension method, a bare CR line end): then it is a message, as on
+ * port 5061. */
 static gboolean
 worth_reassembling(tvbuff_t *tvb, int offset)
 {
     int avail = tvb_captured_length_remaining(tvb, offset);
     if (avail <= 0)
+        return TRUE;
+    if (tvb_reported_length_remaining(tvb, offset) >= 1500
+        || tvb_find_line_end(tvb, offset, avail, NULL, TRUE) != -1)
         return TRUE;
     int peek = MIN(avail, TUME_SIP_START_LINE_MAX);
     return tume_sip_worth_more(tvb_get_ptr(tvb, offset, peek), (gsize)peek);
