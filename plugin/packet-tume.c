@@ -189,9 +189,11 @@ dissect_tume_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
         return 0;
     proto_tree *tt = tume_packet_tree(tvb, pinfo, tree, flow);
     tume_tls_add_packet_items(tvb, pinfo, tt, flow);
+    if (pkt != NULL && pkt->enc != NULL)
+        tume_tls_add_enc_items(tvb, pinfo, tt, flow, pkt);
     if (pkt != NULL)
         tume_api_add_items(tvb, pinfo, tt, pkt);
-    tume_tap_queue(pinfo, flow);
+    tume_tap_queue(pinfo, flow, pkt);
     trim_info_separator(pinfo);
     return 0;
 }

@@ -31,18 +31,6 @@
 #include "compat.h"
 #include "api_parse.h"
 
-/* Where some bytes of a message are, as a place in one of the frame's data
- * sources (decrypted TLS, reassembled, de-chunked or decompressed body),
- * found again on every pass by its position in pinfo->data_src (the list
- * only grows, in dissection order). */
-typedef struct {
-    gint    ds;          /* index in pinfo->data_src; -1: none */
-    guint   ds_len;      /* that source's length, checked before use */
-    gint    start, len;
-} src_span_t;
-
-static void span_of(packet_info *pinfo, tvbuff_t *tvb, gint start, gint len, src_span_t *at);
-
 struct tume_api_msg {
     gboolean      request;
     const char   *type;          /* FIELDS.md tume.msg_type */
@@ -61,7 +49,7 @@ struct tume_api_msg {
     const tume_link_t *offer;    /* config reply: its SIP account; token reply: its token */
     tume_link_kind_t offer_kind;
     guint32       token_from;    /* a request carrying a token: the token reply that issued it */
-    src_span_t    at_msg, at_line, at_body;   /* the HTTP message, its first line, its body */
+    tume_src_span_t    at_msg, at_line, at_body;   /* the HTTP message, its first line, its body */
 };
 
 static int hf_tume_msg_type_api = -1;    /* the same tume.msg_type, registered in tume-sip.c */
@@ -419,24 +407,22 @@ read_http_messages(packet_info *pinfo, tume_flow_t *flow, proto_node *root, prot
             flow->api_pending = wmem_list_new(wmem_file_scope());
         }
         tume_api_msg_t *msg = classify_message(pinfo, flow, &h, single, &ev);
-        span_of(pinfo, fi->ds_tvb, fi->start, fi->length, &msg->at_msg);
+        tume_src_span_of(pinfo, fi->ds_tvb, fi->start, fi->length, &msg->at_msg);
         if (fi->ds_tvb != NULL && fi->length > 0) {
             gint next = 0;
             gint line = tvb_find_line_end(fi->ds_tvb, fi->start, fi->length, &next, FALSE);
-            span_of(pinfo, fi->ds_tvb, fi->start, line > 0 ? line : 0, &msg->at_line);
+            tume_src_span_of(pinfo, fi->ds_tvb, fi->start, line > 0 ? line : 0, &msg->at_line);
         } else {
             msg->at_line.ds = -1;
         }
         if (h.body != NULL)
-            span_of(pinfo, h.body->ds_tvb, h.body->start, h.body->length, &msg->at_body);
+            tume_src_span_of(pinfo, h.body->ds_tvb, h.body->start, h.body->length, &msg->at_body);
         else
             msg->at_body.ds = -1;
         if (ev & TUME_EV_API_SIGNATURE)
             tume_flow_add_evidence(flow, pinfo, TUME_EV_API_SIGNATURE);
-        if (pkt == NULL) {
-            pkt = wmem_new0(wmem_file_scope(), tume_pkt_t);
-            p_add_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_FILE, pkt);
-        }
+        if (pkt == NULL)
+            pkt = tume_pkt_get(pinfo, TRUE);
         if (pkt->api_msgs == NULL)
             pkt->api_msgs = wmem_list_new(wmem_file_scope());
         wmem_list_append(pkt->api_msgs, msg);
@@ -555,43 +541,6 @@ read_http(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, tume_
     return ret;
 }
 
-/* Records where [start, start+len) of tvb is among the frame's data sources. */
-static void
-span_of(packet_info *pinfo, tvbuff_t *tvb, gint start, gint len, src_span_t *at)
-{
-    gint i = 0;
-
-    at->ds = -1;
-    if (tvb == NULL || start < 0 || len < 0)
-        return;
-    for (GSList *l = pinfo->data_src; l != NULL && i < G_MAXINT16; l = l->next, i++) {
-        if (get_data_source_tvb((const struct data_source *)l->data) == tvb) {
-            at->ds = i;
-            at->ds_len = tvb_captured_length(tvb);
-            at->start = start;
-            at->len = len;
-            return;
-        }
-    }
-}
-
-/* The data source of a span in this dissection of the frame, *start and
- * *len set; else fallback with 0, 0 (the sources differ from the first pass). */
-static tvbuff_t *
-span_tvb(packet_info *pinfo, const src_span_t *at, tvbuff_t *fallback, gint *start, gint *len)
-{
-    *start = *len = 0;
-    if (at->ds < 0)
-        return fallback;
-    GSList *l = g_slist_nth(pinfo->data_src, (guint)at->ds);
-    tvbuff_t *t = l != NULL ? get_data_source_tvb((const struct data_source *)l->data) : NULL;
-    if (t == NULL || tvb_captured_length(t) != at->ds_len || (guint)at->start + (guint)at->len > at->ds_len)
-        return fallback;
-    *start = at->start;
-    *len = at->len;
-    return t;
-}
-
 static void
 add_string_item(proto_tree *t, int hf, tvbuff_t *tvb, gint start, gint len, const char *v)
 {
@@ -633,9 +582,9 @@ tume_api_add_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume
         /* the items point at the message's own bytes: the subtree at the
          * HTTP message, the type at its first line, the JSON facts at the body */
         gint ms, ml, ls, ll, bs, bl;
-        tvbuff_t *mtvb = span_tvb(pinfo, &m->at_msg, tvb, &ms, &ml);
-        tvbuff_t *ltvb = span_tvb(pinfo, &m->at_line, tvb, &ls, &ll);
-        tvbuff_t *btvb = span_tvb(pinfo, &m->at_body, mtvb, &bs, &bl);
+        tvbuff_t *mtvb = tume_src_span_tvb(pinfo, &m->at_msg, tvb, &ms, &ml);
+        tvbuff_t *ltvb = tume_src_span_tvb(pinfo, &m->at_line, tvb, &ls, &ll);
+        tvbuff_t *btvb = tume_src_span_tvb(pinfo, &m->at_body, mtvb, &bs, &bl);
         if (btvb == mtvb && bl == 0) {
             bs = ms;
             bl = ml;

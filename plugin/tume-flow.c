@@ -341,7 +341,7 @@ tume_tap_note_message(packet_info *pinfo, const char *type, tume_flow_kind_t rol
 }
 
 void
-tume_tap_queue(packet_info *pinfo, const tume_flow_t *flow)
+tume_tap_queue(packet_info *pinfo, const tume_flow_t *flow, const tume_pkt_t *pkt)
 {
     if (!have_tap_listener(tume_tap))
         return;
@@ -354,6 +354,10 @@ tume_tap_queue(packet_info *pinfo, const tume_flow_t *flow)
     if (msgs != NULL) {
         ti->msgs = (const tume_tap_msg_t *)wmem_array_get_raw(msgs);
         ti->nmsgs = wmem_array_get_count(msgs);
+    }
+    if (pkt != NULL && pkt->enc != NULL) {
+        ti->enc = (const tume_enc_rec_t *)wmem_array_get_raw(pkt->enc);
+        ti->nenc = wmem_array_get_count(pkt->enc);
     }
     tap_queue_packet(tume_tap, pinfo, ti);
 }
@@ -405,4 +409,64 @@ tume_flow_register(void)
     expert_register_field_array(em, ei, array_length(ei));
     tume_tap = register_tap("tume");
     links = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_str_hash, g_str_equal);
+}
+
+/* ---- where bytes are, across passes ---- */
+
+void
+tume_src_span_of(packet_info *pinfo, tvbuff_t *tvb, gint start, gint len, tume_src_span_t *at)
+{
+    gint i = 0;
+
+    at->ds = -1;
+    if (tvb == NULL || start < 0 || len < 0)
+        return;
+    for (GSList *l = pinfo->data_src; l != NULL && i < G_MAXINT16; l = l->next, i++) {
+        if (get_data_source_tvb((const struct data_source *)l->data) == tvb) {
+            at->ds = i;
+            at->ds_len = tvb_captured_length(tvb);
+            at->start = start;
+            at->len = len;
+            return;
+        }
+    }
+}
+
+void
+tume_src_span_of_any(packet_info *pinfo, tvbuff_t *tvb, gint start, gint len, tume_src_span_t *at)
+{
+    at->ds = -1;
+    if (tvb == NULL || start < 0)
+        return;
+    tvbuff_t *ds = tvb_get_ds_tvb(tvb);
+    gint base = ds == tvb ? 0 : tvb_raw_offset(tvb) - tvb_raw_offset(ds);
+    if (ds == NULL || base < 0)
+        return;
+    tume_src_span_of(pinfo, ds, base + start, len, at);
+}
+
+tvbuff_t *
+tume_src_span_tvb(packet_info *pinfo, const tume_src_span_t *at, tvbuff_t *fallback, gint *start, gint *len)
+{
+    *start = *len = 0;
+    if (at->ds < 0)
+        return fallback;
+    GSList *l = g_slist_nth(pinfo->data_src, (guint)at->ds);
+    tvbuff_t *t = l != NULL ? get_data_source_tvb((const struct data_source *)l->data) : NULL;
+    if (t == NULL || tvb_captured_length(t) != at->ds_len || (guint)at->start + (guint)at->len > at->ds_len)
+        return fallback;
+    *start = at->start;
+    *len = at->len;
+    return t;
+}
+
+tume_pkt_t *
+tume_pkt_get(packet_info *pinfo, gboolean create)
+{
+    tume_pkt_t *pkt = (tume_pkt_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_FILE);
+    if (pkt == NULL && create && !PINFO_FD_VISITED(pinfo)) {
+        pkt = wmem_new0(wmem_file_scope(), tume_pkt_t);
+        p_add_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_FILE, pkt);
+    }
+    return pkt;
 }

@@ -20,6 +20,7 @@
 #include <wsutil/wmem/wmem.h>
 
 #include "domain_match.h"
+#include "enc_size.h"
 
 extern int proto_tume;      /* registered by packet-tume.c */
 
@@ -98,6 +99,13 @@ typedef struct tume_flow {
     guint32          server_port;
     guint32          cipher_suite;   /* from the ServerHello; 0 unknown */
     gboolean         tls13;          /* the ServerHello chose TLS 1.3 */
+    guint16          tls_version;    /* the version the ServerHello chose; 0 unknown */
+    /* Encrypted records read by their sizes (tume-tls.c), first pass, on a
+     * TU Me flow whose data is not decrypted: */
+    gboolean         enc_on;         /* the front stays on to read them */
+    guint32          enc_client_finished; /* TLS 1.3: frame of the client's Finished (0: not yet) */
+    guint32          enc_ticket_frame;    /* TLS 1.3: the server's first frame after it */
+    guint32          enc_ping;       /* a ping no pong answered yet: its frame (0: none) */
     wmem_map_t      *api_requests;   /* HTTP request number -> request (frames with one message) */
     wmem_list_t     *api_pending;    /* requests not answered yet, oldest first */
     /* The TLS session's application data as the SIP stream dissector sees
@@ -118,14 +126,60 @@ enum {
     TUME_SIP_STREAM_OTHER
 };
 
+/* ---- where bytes are, across passes ----
+ * A place in one of the frame's data sources (decrypted TLS, reassembled
+ * TCP or TLS, a de-chunked or decompressed body), found again on every
+ * pass by its position in pinfo->data_src (the list only grows, in
+ * dissection order). */
+typedef struct {
+    gint    ds;          /* index in pinfo->data_src; -1: none */
+    guint   ds_len;      /* that source's length, checked before use */
+    gint    start, len;
+} tume_src_span_t;
+
+/* Records where [start, start+len) of tvb is: tvb must be a data source
+ * itself, else at->ds is -1. */
+void tume_src_span_of(packet_info *pinfo, tvbuff_t *tvb, gint start, gint len, tume_src_span_t *at);
+/* The same for any tvb: a subset is traced back to its data source. */
+void tume_src_span_of_any(packet_info *pinfo, tvbuff_t *tvb, gint start, gint len, tume_src_span_t *at);
+/* The data source of a span in this dissection of the frame, *start and
+ * *len set; else fallback with 0, 0 (the sources differ from the first pass). */
+tvbuff_t *tume_src_span_tvb(packet_info *pinfo, const tume_src_span_t *at, tvbuff_t *fallback,
+                            gint *start, gint *len);
+
 /* Per packet, wmem_file_scope(), made on the first pass for packets that
  * carry provisioning messages of a TU Me flow (the second pass of tshark
  * primes no fields: everything it needs about the packet is here). */
 typedef struct tume_api_msg tume_api_msg_t;
 
+/* One encrypted application-data record of a TU Me flow that was not
+ * decrypted, read by its size (tume-tls.c). */
+typedef enum {
+    TUME_ENC_NOTE_NONE = 0,
+    TUME_ENC_NOTE_TICKET,     /* TLS 1.3: the server's first records after the handshake, which may
+                               * be NewSessionTickets */
+    TUME_ENC_NOTE_ALERT_SIZE, /* TLS 1.3: the size of an encrypted alert (close_notify), no ping waiting */
+    TUME_ENC_NOTE_RANGE,      /* CBC: the range covers more than one class */
+    TUME_ENC_NOTE_SHORT       /* too long for a keep-alive, too short to be sure of a message */
+} tume_enc_note_t;
+
 typedef struct {
-    wmem_list_t *api_msgs;    /* tume_api_msg_t*: provisioning messages, in order */
+    tume_src_span_t at;       /* the record, header and body */
+    guint32  min, max;        /* plaintext length: exact (min == max), CBC range, TLS 1.3 at most max */
+    guint8   guess;           /* tume_enc_guess_t */
+    guint8   note;            /* tume_enc_note_t */
+    guint8   at_most;         /* TLS 1.3: padding could hide bytes, max is an upper bound */
+    gint8    to_server;       /* 1, 0, -1 unknown */
+    guint32  ping_in;         /* a pong: the frame of the ping it answers (0: none) */
+} tume_enc_rec_t;
+
+typedef struct {
+    wmem_list_t  *api_msgs;   /* tume_api_msg_t*: provisioning messages, in order */
+    wmem_array_t *enc;        /* tume_enc_rec_t: encrypted records read by size, in order */
 } tume_pkt_t;
+
+/* The packet's file-scope record, created (first pass) if create. */
+tume_pkt_t *tume_pkt_get(packet_info *pinfo, gboolean create);
 
 /* Per-packet keys for p_add_proto_data(proto_tume, ...) */
 #define TUME_PKT_KEY_FILE        0   /* wmem_file_scope(): tume_pkt_t */
@@ -225,12 +279,14 @@ typedef struct {
     guint32            frame_bytes;
     const tume_tap_msg_t *msgs;  /* nmsgs messages, in the order dissected */
     guint              nmsgs;
+    const tume_enc_rec_t *enc;   /* nenc encrypted records read by size */
+    guint              nenc;
 } tume_tap_info_t;
 
 /* Notes one TU Me message of this packet for the tap (a no-op without listeners). */
 void tume_tap_note_message(packet_info *pinfo, const char *type, tume_flow_kind_t role,
                            guint32 sensitive, guint count);
 /* Queues the packet's tap record (post-dissector; a no-op without listeners). */
-void tume_tap_queue(packet_info *pinfo, const tume_flow_t *flow);
+void tume_tap_queue(packet_info *pinfo, const tume_flow_t *flow, const tume_pkt_t *pkt);
 
 #endif /* TUME_FLOW_H */

@@ -24,6 +24,7 @@
 #include "compat.h"
 #include "cert_parse.h"
 #include "tls_parse.h"
+#include "enc_size.h"
 
 static expert_field ei_tume_cert_info = EI_INIT;
 static expert_field ei_tume_cert_unparsable = EI_INIT;
@@ -32,6 +33,13 @@ static expert_field ei_tume_cert_not_yet_valid = EI_INIT;
 static expert_field ei_tume_cert_self_signed = EI_INIT;
 static expert_field ei_tume_cert_sni_mismatch = EI_INIT;
 static expert_field ei_tume_not_decrypted = EI_INIT;
+static expert_field ei_tume_enc_info = EI_INIT;
+
+static int hf_tume_enc_plaintext_len = -1;
+static int hf_tume_enc_plaintext_len_max = -1;
+static int hf_tume_enc_guess = -1;
+static int hf_tume_enc_ping_in = -1;
+static gint ett_tume_enc = -1;
 
 /* TLS's cipher suite names, to tell RSA key exchange */
 static int hf_ws_cipher_suite = -1;
@@ -168,7 +176,7 @@ tcp_tries_heuristics_first(void)
 }
 
 static void read_records(tume_flow_t *flow, packet_info *pinfo, tvbuff_t *tvb, gboolean *app_data,
-                         gboolean *retire);
+                         gboolean *retire, wmem_array_t *app_records);
 
 void
 tume_tls_watch(packet_info *pinfo, conversation_t *conv, gboolean unseen, tvbuff_t *payload)
@@ -189,7 +197,7 @@ tume_tls_watch(packet_info *pinfo, conversation_t *conv, gboolean unseen, tvbuff
         /* TCP gave this packet to TLS before the front was there: read its
          * complete records (a ClientHello in one segment gives the SNI) */
         gboolean app_data = FALSE, retire = FALSE;
-        read_records(tume_flow_get(pinfo, TRUE), pinfo, payload, &app_data, &retire);
+        read_records(tume_flow_get(pinfo, TRUE), pinfo, payload, &app_data, &retire, NULL);
     }
 }
 
@@ -250,6 +258,7 @@ read_handshake(tume_flow_t *flow, packet_info *pinfo, const guint8 *p, gsize len
             guint16 suite, version;
             if (tume_tls_server_hello(b, body.len, &suite, &version)) {
                 flow->cipher_suite = suite;
+                flow->tls_version = version;
                 flow->tls13 = version == TUME_TLS_VERSION_1_3;
             }
         } else if (type == TUME_TLS_HS_CERTIFICATE && flow->cert == NULL && from_server(pinfo, flow)) {
@@ -279,11 +288,18 @@ decrypted_source(tvbuff_t *tvb, void *user)
     }
 }
 
+/* An application-data record of one front call: where it is in the tvb. */
+typedef struct {
+    guint32 off;
+    guint32 len;      /* the record's body, after the 5-byte header */
+} app_record_t;
+
 /* The records of this call: handshake facts before TLS runs; whether any
  * application data (in TLS 1.3 also the encrypted handshake) came, and
- * from whom. */
+ * from whom; the application-data records, in app_records if given. */
 static void
-read_records(tume_flow_t *flow, packet_info *pinfo, tvbuff_t *tvb, gboolean *app_data, gboolean *retire)
+read_records(tume_flow_t *flow, packet_info *pinfo, tvbuff_t *tvb, gboolean *app_data, gboolean *retire,
+             wmem_array_t *app_records)
 {
     gsize off = 0, len = tvb_captured_length(tvb);
     const guint8 *p = tvb_get_ptr(tvb, 0, (gint)len);
@@ -298,6 +314,7 @@ read_records(tume_flow_t *flow, packet_info *pinfo, tvbuff_t *tvb, gboolean *app
         tume_tls_record_t r = tume_tls_record(p + off, len - off, &type, &version, &body, &rl);
         if (r == TUME_TLS_RECORD_NOT_TLS) {
             *retire = TRUE;       /* not TLS (or lost in it): nothing more to learn */
+            flow->enc_on = FALSE; /* nor any record size to trust */
             return;
         }
         if (r == TUME_TLS_RECORD_PARTIAL)
@@ -306,6 +323,10 @@ read_records(tume_flow_t *flow, packet_info *pinfo, tvbuff_t *tvb, gboolean *app
             read_handshake(flow, pinfo, p + off + body.off, body.len);
         else if (type == TUME_TLS_CT_APPLICATION_DATA) {
             *app_data = TRUE;
+            if (app_records != NULL) {
+                app_record_t ar = { (guint32)off, (guint32)body.len };
+                wmem_array_append_one(app_records, ar);
+            }
             /* The handshake is behind us once the server sends application
              * data; in TLS 1.3 its certificate is still coming then, in its
              * encrypted flight, which ends before the client's first
@@ -318,6 +339,160 @@ read_records(tume_flow_t *flow, packet_info *pinfo, tvbuff_t *tvb, gboolean *app
     }
 }
 
+/* ---- encrypted records read by their sizes ----
+ *
+ * On a TU Me flow whose application data is not decrypted, each encrypted
+ * application-data record's plaintext length follows from its size and the
+ * cipher suite (enc_size.c); on a signalling flow, keep-alives have sizes
+ * of their own.  The front stays on such a flow to the end and notes every
+ * record, first pass, in the packet's file-scope record.
+ *
+ * TLS 1.3 hides the content type: every encrypted record looks like
+ * application data.  The server's records before the client's Finished are
+ * its encrypted handshake, the client's first record is its Finished, and
+ * the server's first frame after that may hold NewSessionTickets (sent at
+ * the end of the handshake): its records are named only when their size is
+ * a keep-alive's, which no ticket can have.  An encrypted alert (a
+ * close_notify) has a pong's size: a 2-byte plaintext is a pong only when a
+ * ping is waiting for one, and a ping waits only until the client sends
+ * something else. */
+
+static void
+enc_read(tume_flow_t *flow, packet_info *pinfo, tvbuff_t *tvb, wmem_array_t *app_records)
+{
+    tume_enc_suite_t suite;
+    guint n = app_records != NULL ? wmem_array_get_count(app_records) : 0;
+
+    if (n == 0 || !tume_flow_is_tume(flow, pinfo)
+        || !tume_enc_suite((guint16)flow->cipher_suite, flow->tls_version, &suite))
+        return;
+    int dir = tume_flow_direction(flow, pinfo);
+    tume_flow_kind_t kind = tume_flow_kind(flow);
+    int role = kind == TUME_FLOW_SIGNALLING ? 1 : kind == TUME_FLOW_PROVISIONING ? 2 : 0;
+    if (dir < 0 || role == 0)
+        return;
+    flow->enc_on = TRUE;
+    tume_pkt_t *pkt = NULL;
+    for (guint i = 0; i < n; i++) {
+        const app_record_t *ar = (const app_record_t *)wmem_array_index(app_records, i);
+        if (suite.tls13) {
+            if (flow->enc_client_finished == 0) {
+                if (dir == 1)
+                    flow->enc_client_finished = pinfo->num;   /* the client's Finished */
+                continue;                 /* or the server's encrypted handshake */
+            }
+            if (dir == 0 && flow->enc_ticket_frame == 0)
+                flow->enc_ticket_frame = pinfo->num;
+        }
+        guint32 min, max;
+        if (!tume_enc_plaintext(&suite, ar->len, &min, &max))
+            continue;                     /* too short to be a record of this suite */
+        tume_enc_rec_t rec;
+        memset(&rec, 0, sizeof(rec));
+        rec.min = min;
+        rec.max = max;
+        rec.at_most = suite.tls13;
+        rec.to_server = (gint8)dir;
+        tume_enc_guess_t g = tume_enc_guess(min, max, suite.tls13, role, dir);
+        guint32 len = suite.tls13 ? max : min;
+        gboolean exact = suite.tls13 || min == max;
+        if (g == TUME_ENC_GUESS_PONG || (suite.tls13 && exact && len == 2)) {
+            if (dir == 0 && flow->enc_ping != 0 && role == 1) {
+                g = TUME_ENC_GUESS_PONG;
+                rec.ping_in = flow->enc_ping;
+                flow->enc_ping = 0;
+            } else if (suite.tls13) {
+                g = TUME_ENC_GUESS_UNKNOWN;
+                rec.note = TUME_ENC_NOTE_ALERT_SIZE;
+            }
+        } else if (g == TUME_ENC_GUESS_PING) {
+            if (dir == 1)
+                flow->enc_ping = pinfo->num;
+        } else {
+            /* more from the client before a pong: what had a ping's size was
+             * not waiting for one (a message cut into records, say) */
+            if (dir == 1)
+                flow->enc_ping = 0;
+            if (suite.tls13 && dir == 0 && pinfo->num == flow->enc_ticket_frame) {
+                g = TUME_ENC_GUESS_UNKNOWN;
+                rec.note = TUME_ENC_NOTE_TICKET;
+            } else if (g == TUME_ENC_GUESS_UNKNOWN) {
+                rec.note = exact ? TUME_ENC_NOTE_SHORT : TUME_ENC_NOTE_RANGE;
+            }
+        }
+        rec.guess = (guint8)g;
+        tume_src_span_of_any(pinfo, tvb, (gint)ar->off, (gint)ar->len + 5, &rec.at);
+        if (pkt == NULL) {
+            pkt = tume_pkt_get(pinfo, TRUE);
+            if (pkt->enc == NULL)
+                pkt->enc = wmem_array_new(wmem_file_scope(), sizeof(tume_enc_rec_t));
+        }
+        wmem_array_append_one(pkt->enc, rec);
+    }
+}
+
+static const char *
+enc_note_text(guint8 note)
+{
+    switch (note) {
+    case TUME_ENC_NOTE_TICKET:
+        return "; the server's first records after a TLS 1.3 handshake may be NewSessionTickets";
+    case TUME_ENC_NOTE_ALERT_SIZE:
+        return "; the size of an encrypted TLS 1.3 alert (close_notify), and no ping waits for a pong";
+    case TUME_ENC_NOTE_RANGE:
+        return "; the cipher's padding leaves a range that fits more than one kind";
+    case TUME_ENC_NOTE_SHORT:
+        return "; too long for a keep-alive, too short to be sure of a SIP message";
+    default:
+        return "";
+    }
+}
+
+void
+tume_tls_add_enc_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume_flow_t *flow,
+                       const tume_pkt_t *pkt)
+{
+    guint n = wmem_array_get_count(pkt->enc);
+    const char *role = role_name(tume_flow_kind(flow));
+    wmem_strbuf_t *info = wmem_strbuf_new(pinfo->pool, "");
+
+    for (guint i = 0; i < n; i++) {
+        const tume_enc_rec_t *r = (const tume_enc_rec_t *)wmem_array_index(pkt->enc, i);
+        const char *name = tume_enc_guess_name((tume_enc_guess_t)r->guess);
+        gint start, len;
+        tvbuff_t *t = tume_src_span_tvb(pinfo, &r->at, tvb, &start, &len);
+        gchar *size;
+        if (r->at_most)
+            size = wmem_strdup_printf(pinfo->pool, "at most %u bytes", r->max);
+        else if (r->min == r->max)
+            size = wmem_strdup_printf(pinfo->pool, "%u bytes", r->min);
+        else
+            size = wmem_strdup_printf(pinfo->pool, "%u to %u bytes", r->min, r->max);
+        proto_item *ti;
+        proto_tree *et = proto_tree_add_subtree_format(tt, t, start, len, ett_tume_enc, &ti,
+                                                       "Encrypted record, read by its size: %s (%s of plaintext)",
+                                                       name, size);
+        ti = proto_tree_add_uint_format_value(et, hf_tume_enc_plaintext_len, t, start, len,
+                                              r->at_most ? r->max : r->min, "%s", size);
+        proto_item_set_generated(ti);
+        if (!r->at_most && r->min != r->max)
+            proto_item_set_generated(proto_tree_add_uint(et, hf_tume_enc_plaintext_len_max, t, start, len, r->max));
+        ti = proto_tree_add_string(et, hf_tume_enc_guess, t, start, len, name);
+        proto_item_set_generated(ti);
+        expert_add_info_format(pinfo, ti, &ei_tume_enc_info,
+                               "TU Me %s record not decrypted, read by its size as %s (an estimate%s)",
+                               role, name, enc_note_text(r->note));
+        if (r->ping_in != 0)
+            proto_item_set_generated(proto_tree_add_uint(et, hf_tume_enc_ping_in, t, start, len, r->ping_in));
+        if (i < 4)
+            wmem_strbuf_append_printf(info, "%s%s", i > 0 ? ", " : "", name);
+        else if (i == 4)
+            wmem_strbuf_append_printf(info, ", %u more", n - 4);
+    }
+    if (n > 0)
+        col_append_sep_fstr(pinfo->cinfo, COL_INFO, " ", "[TU Me by size: %s]", wmem_strbuf_get_str(info));
+}
+
 static int
 dissect_tume_front(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
@@ -327,9 +502,12 @@ dissect_tume_front(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *da
     gboolean app_data = FALSE, retire = FALSE;
     int ret;
 
+    wmem_array_t *app_records = NULL;
+
     if (!PINFO_FD_VISITED(pinfo)) {
         flow = tume_flow_get(pinfo, TRUE);
-        read_records(flow, pinfo, tvb, &app_data, &retire);
+        app_records = wmem_array_new(pinfo->pool, sizeof(app_record_t));
+        read_records(flow, pinfo, tvb, &app_data, &retire, app_records);
     }
     /* TLS as TCP would have called it for this port */
     pinfo->can_desegment = tcp_can_desegment;
@@ -345,8 +523,11 @@ dissect_tume_front(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *da
                 flow->decrypted = TRUE;
             else if (!flow->decrypted && flow->not_decrypted_frame == 0)
                 flow->not_decrypted_frame = pinfo->num;
+            if (!w.any && !flow->decrypted)
+                enc_read(flow, pinfo, tvb, app_records);
         }
-        if (retire) {
+        /* a TU Me flow read by its record sizes keeps the front to the end */
+        if (retire && !flow->enc_on) {
             conversation_t *conv = find_conversation_pinfo(pinfo, 0);
             if (conv != NULL)
                 conversation_set_dissector(conv, NULL);
@@ -451,7 +632,29 @@ tume_tls_register(void)
           { "tume.cert.warn.sni_mismatch", PI_SECURITY, PI_WARN, "TU Me server certificate does not cover the SNI", EXPFILL } },
         { &ei_tume_not_decrypted,
           { "tume.not_decrypted", PI_UNDECODED, PI_NOTE, "TU Me flow not decrypted", EXPFILL } },
+        { &ei_tume_enc_info,
+          { "tume.enc.info", PI_SEQUENCE, PI_CHAT, "TU Me record not decrypted, read by its size (an estimate)",
+            EXPFILL } },
     };
+    static hf_register_info hf[] = {
+        { &hf_tume_enc_plaintext_len,
+          { "Plaintext length", "tume.enc.plaintext_len", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Plaintext length of an encrypted record, from its size and the cipher suite: exact "
+            "(AEAD, TLS 1.3 at most), or the lower bound of a CBC range", HFILL } },
+        { &hf_tume_enc_plaintext_len_max,
+          { "Plaintext length, at most", "tume.enc.plaintext_len_max", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Upper bound of the plaintext length (CBC suites, whose padding hides it)", HFILL } },
+        { &hf_tume_enc_guess,
+          { "Guess", "tume.enc.guess", FT_STRING, BASE_NONE, NULL, 0x0,
+            "What the record is, by its size: keepalive-ping, keepalive-pong, sip-message, "
+            "api-request, api-response or unknown", HFILL } },
+        { &hf_tume_enc_ping_in,
+          { "Answers the ping in", "tume.enc.ping_in", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE), 0x0,
+            "The frame of the keep-alive ping this pong answers", HFILL } },
+    };
+    static gint *ett[] = { &ett_tume_enc };
+    proto_register_field_array(proto_tume, hf, array_length(hf));
+    proto_register_subtree_array(ett, array_length(ett));
     expert_module_t *em;
 
     em = expert_register_protocol(proto_tume);

@@ -22,4 +22,8 @@ void tume_tls_watch(packet_info *pinfo, conversation_t *conv, gboolean unseen, t
 /* Packet-level expert infos (certificate note and warnings, not decrypted). */
 void tume_tls_add_packet_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume_flow_t *flow);
 
+/* The encrypted records of the packet read by their sizes (pkt->enc set). */
+void tume_tls_add_enc_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume_flow_t *flow,
+                            const tume_pkt_t *pkt);
+
 #endif /* TUME_TLS_H */

@@ -1,0 +1,152 @@
+"""Encrypted records read by their sizes (issue 11): every keyed capture is
+read twice, without keys (the plugin's tume.enc.* guesses from record sizes)
+and with keys (what Wireshark's TLS decrypts), and each guess must agree
+with the plaintext it stands for."""
+import re
+
+from .common import check, check_eq, split
+
+# Keyed captures with TU Me flows, each with a -nokeys twin.
+KEYED_TUME = ["tume-signalling-tls12", "tume-signalling-tls13", "tume-signalling-edge",
+              "tume-cert-anomalies", "tume-provisioning-tls12", "tume-api-keepalive", "tume-api-multi",
+              "tume-api-edge", "hostile-sip-after-finished", "hostile-sip-bare-lf", "hostile-sip-chunked",
+              "hostile-sip-double-length", "hostile-sip-jpeg-body", "hostile-api-100-continue",
+              "hostile-http-leading-crlf"]
+# Keyless twins of captures with no TU Me flow: nothing is guessed there.
+KEYLESS_OTHER = ["other-sip-tls-nokeys", "other-https-json-nokeys", "lookalike-api-nokeys"]
+
+ENC_FIELDS = ["frame.number", "tcp.dstport", "tume.flow", "tume.enc.plaintext_len",
+              "tume.enc.plaintext_len_max", "tume.enc.guess", "tume.enc.ping_in"]
+
+# First byte of a decrypted TLS handshake message or alert (not application data).
+CONTROL_FIRST = {0x01, 0x02, 0x04, 0x08, 0x0b, 0x0f, 0x14, 0x18}
+
+SUMMARY = re.compile(r"^\s*(\d+)\s+\d+\.\d+\s")
+SECTION = re.compile(r"^Decrypted TLS \((\d+) bytes\):$")
+HEXLINE = re.compile(r"^[0-9a-f]{4}  ((?:[0-9a-f]{2} ){1,16})")
+
+
+def decrypted_records(env, cap):
+    """frame -> [plaintext bytes of each decrypted record, in order]."""
+    out = env.run(["-n", "-r", cap, "-P", "-x"], plugin=False)
+    frames, frame, cur = {}, None, None
+    for line in out.splitlines():
+        m = SUMMARY.match(line)
+        if m:
+            frame, cur = int(m.group(1)), None
+            continue
+        m = SECTION.match(line)
+        if m and frame is not None:
+            cur = bytearray()
+            frames.setdefault(frame, []).append(cur)
+            continue
+        if line.endswith(" bytes):"):
+            cur = None          # another data source (frame, reassembled TCP or TLS)
+            continue
+        m = HEXLINE.match(line)
+        if m and cur is not None:
+            cur.extend(bytes.fromhex(m.group(1).replace(" ", "")))
+            continue
+        if not line.strip():
+            cur = None
+    return {f: [bytes(b) for b in recs] for f, recs in frames.items()}
+
+
+def truth(plain, role, to_server):
+    if role == "signalling" and plain == b"\r\n\r\n":
+        return "keepalive-ping"
+    if role == "signalling" and plain == b"\r\n":
+        return "keepalive-pong"
+    if plain[:1] and plain[0] in CONTROL_FIRST:
+        return "alert" if len(plain) == 2 else "handshake"
+    if role == "signalling":
+        return "sip-message"
+    return "api-request" if to_server else "api-response"
+
+
+def case_enc_agreement(env):
+    """Without keys, every encrypted record of a TU Me flow gets a plaintext
+    length and a guess; with keys, decryption shows what it was.  They must
+    agree for every record: keep-alives exactly, other records by class
+    (sip-message, api-request, api-response).  'unknown' is allowed only
+    where the size cannot tell: a TLS 1.3 alert-sized record, a length
+    between a keep-alive's and a SIP message's (5 to 99 bytes), or a
+    4-byte record that no pong answered (part of a message split into
+    records)."""
+    checked = {}
+    for name in KEYED_TUME:
+        plain = decrypted_records(env, env.cap(name))
+        rows = env.fields(env.cap(name + "-nokeys"), ENC_FIELDS, filt="tume.enc.guess", two_pass=True)
+        check(rows, "%s: no record read by size without keys" % name)
+        answered = set()
+        for r in rows:
+            answered.update(int(x) for x in split(r[6]) if x)
+        n = 0
+        for r in rows:
+            frame, to_server, role = int(r[0]), r[1] == "443", r[2]
+            lens = [int(x) for x in split(r[3])]
+            guesses = split(r[5])
+            check_eq(len(lens), len(guesses), "%s frame %d: one length per guess" % (name, frame))
+            recs = list(plain.get(frame, []))
+            for ln, g in zip(lens, guesses):
+                # the decrypted record of this length, in order
+                at = next((i for i, p in enumerate(recs) if len(p) == ln), None)
+                check(at is not None, "%s frame %d: a record of %d plaintext bytes without keys, none with keys"
+                      " (%r)" % (name, frame, ln, [len(p) for p in recs]))
+                p = recs.pop(at)
+                t = truth(p, role, to_server)
+                n += 1
+                if g == t:
+                    continue
+                ok = g == "unknown" and (t == "alert" or 4 < ln < 100)
+                ok = ok or (g == "keepalive-ping" and frame not in answered and t in ("sip-message",))
+                check(ok, "%s frame %d: guessed %s for %d bytes that decrypt as %s (%r)"
+                      % (name, frame, g, ln, t, p[:40]))
+        # every application record decrypted with keys was read by size
+        guessed = {}
+        for r in rows:
+            guessed[int(r[0])] = len(split(r[5]))
+        tcp_frames = {int(r[0]): r for r in env.fields(env.cap(name), ["frame.number", "tume.flow"])}
+        for frame, recs in plain.items():
+            app = [p for p in recs if not (p[:1] and p[0] in CONTROL_FIRST)]
+            if not app or not tcp_frames.get(frame, ["", ""])[1]:
+                continue
+            check(guessed.get(frame, 0) >= len(app),
+                  "%s frame %d: %d application records decrypted, %d read by size"
+                  % (name, frame, len(app), guessed.get(frame, 0)))
+        checked[name] = n
+    check(all(checked.values()), "records checked per capture: %r" % checked)
+    print("records checked: %r" % checked)
+
+
+def case_enc_only_undecrypted_tume(env):
+    """Nothing is read by size where the data was decrypted, or on flows
+    that are not TU Me; one pass and -2 give the same guesses."""
+    for name in KEYED_TUME:
+        check_eq(env.fields(env.cap(name), ["frame.number"], filt="tume.enc.guess"), [],
+                 "%s with keys: no record read by size" % name)
+        one = env.fields(env.cap(name + "-nokeys"), ENC_FIELDS, filt="tume")
+        two = env.fields(env.cap(name + "-nokeys"), ENC_FIELDS, filt="tume", two_pass=True)
+        check_eq(one, two, "%s: one pass and -2 give the same guesses" % name)
+    for name in KEYLESS_OTHER:
+        check_eq(env.fields(env.cap(name), ["frame.number"], filt="tume.enc.guess or tume"), [],
+                 "%s: not TU Me, nothing read by size" % name)
+
+
+def case_enc_keepalives(env):
+    """Keyless signalling: every keep-alive of the dialogue is named exactly,
+    each pong points at its ping, and the close_notify alerts of TLS 1.3
+    (a pong's size) are not called pongs."""
+    for name in ["tume-signalling-tls12", "tume-signalling-tls13"]:
+        rows = env.fields(env.cap(name + "-nokeys"), ENC_FIELDS, filt="tume.enc.guess", two_pass=True)
+        seq = [(int(r[0]), g) for r in rows for g in split(r[5])]
+        pings = [f for f, g in seq if g == "keepalive-ping"]
+        pongs = [(int(r[0]), int(r[6])) for r in rows if "keepalive-pong" in split(r[5])]
+        check_eq(len(pings), 2, "%s: pings" % name)
+        check_eq([p for _, p in pongs], pings, "%s: each pong answers the ping before it" % name)
+        check_eq(sum(1 for _, g in seq if g == "sip-message"), 17, "%s: records of SIP messages" % name)
+        # TLS 1.2 sends its close_notify alerts as alert records (not read by
+        # size); TLS 1.3 as application data of a pong's size
+        tail = [g for _, g in seq[-2:]]
+        want = ["unknown", "unknown"] if "tls13" in name else ["keepalive-ping", "keepalive-pong"]
+        check_eq(tail, want, "%s: the last records read by size" % name)
