@@ -39,6 +39,8 @@ static const char *const st_flows_subject = "Flows by certificate subject";
 static const char *const st_messages = "Messages by type and direction";
 static const char *const st_bytes = "Frame bytes by flow role";
 static const char *const st_sensitive = "Sensitive items by kind";
+static const char *const st_sized = "Records not decrypted, read by size";
+static const char *const st_ping_interval = "Keep-alive ping interval read by size (ms)";
 
 /* What was last counted for one flow. */
 typedef struct {
@@ -58,7 +60,9 @@ typedef struct {
     int         decrypted[2];
     GHashTable *issuers;         /* DN -> count */
     GHashTable *subjects;
-    int         n_role, n_evidence, n_decrypted, n_issuer, n_subject, n_messages, n_bytes, n_sensitive;
+    GHashTable *last_ping;       /* const tume_flow_t * -> nstime_t *: its latest ping read by size */
+    int         n_role, n_evidence, n_decrypted, n_issuer, n_subject, n_messages, n_bytes, n_sensitive,
+                n_sized, n_ping_interval;
 } st_state_t;
 
 /* One state per open tree (tshark -z may name the tree twice; the GUI may
@@ -80,6 +84,7 @@ st_state_clear(st_state_t *s)
     g_hash_table_remove_all(s->flows);
     g_hash_table_remove_all(s->issuers);
     g_hash_table_remove_all(s->subjects);
+    g_hash_table_remove_all(s->last_ping);
     s->nflows = 0;
     s->last_num = 0;
     memset(s->by_role, 0, sizeof s->by_role);
@@ -95,6 +100,7 @@ tume_st_init(stats_tree *st)
     s->flows = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, st_flow_seen_free);
     s->issuers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     s->subjects = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    s->last_ping = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     s->n_role = stats_tree_create_node(st, st_flows_role, 0, STAT_DT_INT, TRUE);
     s->n_evidence = stats_tree_create_node(st, st_flows_evidence, 0, STAT_DT_INT, TRUE);
     s->n_decrypted = stats_tree_create_node(st, st_flows_decrypted, 0, STAT_DT_INT, TRUE);
@@ -103,6 +109,8 @@ tume_st_init(stats_tree *st)
     s->n_messages = stats_tree_create_node(st, st_messages, 0, STAT_DT_INT, TRUE);
     s->n_bytes = stats_tree_create_node(st, st_bytes, 0, STAT_DT_INT, TRUE);
     s->n_sensitive = stats_tree_create_node(st, st_sensitive, 0, STAT_DT_INT, TRUE);
+    s->n_sized = stats_tree_create_node(st, st_sized, 0, STAT_DT_INT, TRUE);
+    s->n_ping_interval = stats_tree_create_node(st, st_ping_interval, 0, STAT_DT_INT, FALSE);
     if (st_states == NULL)
         st_states = g_hash_table_new(g_direct_hash, g_direct_equal);
     g_hash_table_insert(st_states, st, s);
@@ -119,6 +127,7 @@ tume_st_cleanup(stats_tree *st)
     g_hash_table_destroy(s->flows);
     g_hash_table_destroy(s->issuers);
     g_hash_table_destroy(s->subjects);
+    g_hash_table_destroy(s->last_ping);
     g_free(s);
     if (g_hash_table_size(st_states) == 0) {
         g_hash_table_destroy(st_states);
@@ -254,6 +263,26 @@ tume_st_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *edt _U_, cons
             }
         }
     }
+    for (guint i = 0; i < ti->nenc; i++) {
+        const tume_enc_rec_t *r = &ti->enc[i];
+        increase_stat_node(st, st_sized, 0, TRUE, 1);
+        int rn = increase_stat_node(st, role, s->n_sized, TRUE, 1);
+        int gn = increase_stat_node(st, tume_enc_guess_name((tume_enc_guess_t)r->guess), rn, TRUE, 1);
+        increase_stat_node(st, direction_name(r->to_server), gn, FALSE, 1);
+        if (r->guess == TUME_ENC_GUESS_PING) {
+            nstime_t *last = (nstime_t *)g_hash_table_lookup(s->last_ping, ti->flow);
+            if (last != NULL) {
+                nstime_t d;
+                nstime_delta(&d, &pinfo->abs_ts, last);
+                gint64 ms = (gint64)d.secs * 1000 + (d.nsecs + 500000) / 1000000;   /* rounded */
+                avg_stat_node_add_value_int(st, st_ping_interval, 0, FALSE, (gint)CLAMP(ms, 0, G_MAXINT));
+            } else {
+                last = g_new(nstime_t, 1);
+                g_hash_table_insert(s->last_ping, (gpointer)ti->flow, last);
+            }
+            *last = pinfo->abs_ts;
+        }
+    }
     return TAP_PACKET_REDRAW;
 }
 
@@ -268,6 +297,8 @@ typedef struct {
     char    *sni, *issuer;
     gboolean decrypted;
     guint64  frames, bytes, messages;
+    guint64  sized[TUME_ENC_GUESS_API_RESPONSE + 1];   /* records read by size, per guess */
+    nstime_t first_ping, last_ping;   /* the first and latest ping read by size: the mean period */
 } flow_row_t;
 
 typedef struct {
@@ -351,6 +382,16 @@ flow_table_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, co
     r->bytes += ti->frame_bytes;
     for (guint i = 0; i < ti->nmsgs; i++)
         r->messages += ti->msgs[i].count;
+    for (guint i = 0; i < ti->nenc; i++) {
+        guint g = ti->enc[i].guess;
+        if (g < G_N_ELEMENTS(r->sized))
+            r->sized[g]++;
+        if (g == TUME_ENC_GUESS_PING) {
+            if (r->sized[g] == 1)
+                r->first_ping = pinfo->abs_ts;
+            r->last_ping = pinfo->abs_ts;
+        }
+    }
     return TAP_PACKET_REDRAW;
 }
 
@@ -363,14 +404,30 @@ flow_table_draw(void *tapdata)
     printf("TU Me flows: %u\n", t->order->len);
     printf("Filter: %s\n", t->filter != NULL ? t->filter : "");
     printf("Columns, tab-separated: first frame, last frame, client, server, role, decrypted,\n"
-           "messages, frames, bytes, SNI, certificate issuer (\"-\": none seen)\n");
+           "messages, frames, bytes, SNI, certificate issuer (\"-\": none seen),\n"
+           "records not decrypted read by size (guess=count,...), mean keep-alive ping period in s\n");
     for (guint i = 0; i < t->order->len; i++) {
         const flow_row_t *r = (const flow_row_t *)g_ptr_array_index(t->order, i);
+        GString *sized = g_string_new(NULL);
+        for (guint g = 0; g < G_N_ELEMENTS(r->sized); g++) {
+            if (r->sized[g] > 0)
+                g_string_append_printf(sized, "%s%s=%" G_GUINT64_FORMAT, sized->len > 0 ? "," : "",
+                                       tume_enc_guess_name((tume_enc_guess_t)g), r->sized[g]);
+        }
+        char period[32] = "-";
+        guint64 npings = r->sized[TUME_ENC_GUESS_PING];
+        if (npings > 1) {
+            nstime_t d;
+            nstime_delta(&d, &r->last_ping, &r->first_ping);
+            g_snprintf(period, sizeof period, "%.3f", nstime_to_sec(&d) / (double)(npings - 1));
+        }
         printf("%u\t%u\t%s\t%s\t%s\t%s\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT
-               "\t%s\t%s\n",
+               "\t%s\t%s\t%s\t%s\n",
                r->first_frame, r->last_frame, r->client, r->server, tume_flow_kind_name(r->kind),
                r->decrypted ? "yes" : "no", r->messages, r->frames, r->bytes,
-               r->sni != NULL ? r->sni : "-", r->issuer != NULL ? r->issuer : "-");
+               r->sni != NULL ? r->sni : "-", r->issuer != NULL ? r->issuer : "-",
+               sized->len > 0 ? sized->str : "-", period);
+        g_string_free(sized, TRUE);
     }
     printf("===================================================================\n");
 }

@@ -176,7 +176,7 @@ tcp_tries_heuristics_first(void)
 }
 
 static void read_records(tume_flow_t *flow, packet_info *pinfo, tvbuff_t *tvb, gboolean *app_data,
-                         gboolean *retire, wmem_array_t *app_records);
+                         gboolean *retire, wmem_array_t **app_records);
 
 void
 tume_tls_watch(packet_info *pinfo, conversation_t *conv, gboolean unseen, tvbuff_t *payload)
@@ -296,10 +296,11 @@ typedef struct {
 
 /* The records of this call: handshake facts before TLS runs; whether any
  * application data (in TLS 1.3 also the encrypted handshake) came, and
- * from whom; the application-data records, in app_records if given. */
+ * from whom; the application-data records, in *app_records (made on the
+ * first) if app_records is given. */
 static void
 read_records(tume_flow_t *flow, packet_info *pinfo, tvbuff_t *tvb, gboolean *app_data, gboolean *retire,
-             wmem_array_t *app_records)
+             wmem_array_t **app_records)
 {
     gsize off = 0, len = tvb_captured_length(tvb);
     const guint8 *p = tvb_get_ptr(tvb, 0, (gint)len);
@@ -325,7 +326,9 @@ read_records(tume_flow_t *flow, packet_info *pinfo, tvbuff_t *tvb, gboolean *app
             *app_data = TRUE;
             if (app_records != NULL) {
                 app_record_t ar = { (guint32)off, (guint32)body.len };
-                wmem_array_append_one(app_records, ar);
+                if (*app_records == NULL)
+                    *app_records = wmem_array_new(pinfo->pool, sizeof(app_record_t));
+                wmem_array_append_one(*app_records, ar);
             }
             /* The handshake is behind us once the server sends application
              * data; in TLS 1.3 its certificate is still coming then, in its
@@ -506,8 +509,7 @@ dissect_tume_front(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *da
 
     if (!PINFO_FD_VISITED(pinfo)) {
         flow = tume_flow_get(pinfo, TRUE);
-        app_records = wmem_array_new(pinfo->pool, sizeof(app_record_t));
-        read_records(flow, pinfo, tvb, &app_data, &retire, app_records);
+        read_records(flow, pinfo, tvb, &app_data, &retire, &app_records);
     }
     /* TLS as TCP would have called it for this port */
     pinfo->can_desegment = tcp_can_desegment;

@@ -2,6 +2,8 @@
 read twice, without keys (the plugin's tume.enc.* guesses from record sizes)
 and with keys (what Wireshark's TLS decrypts), and each guess must agree
 with the plaintext it stands for."""
+import collections
+import decimal
 import re
 
 from .common import check, check_eq, split
@@ -150,3 +152,40 @@ def case_enc_keepalives(env):
         tail = [g for _, g in seq[-2:]]
         want = ["unknown", "unknown"] if "tls13" in name else ["keepalive-ping", "keepalive-pong"]
         check_eq(tail, want, "%s: the last records read by size" % name)
+
+
+def case_enc_stats(env):
+    """The statistics of keyless signalling: -z tume,flows lists the records
+    read by size per guess and the mean ping period; -z tume,tree counts
+    them by role, guess and direction and averages the ping intervals; all
+    as -T fields shows the same records."""
+    from .statistics import parse_stats_tree
+    for name in ["tume-signalling-tls12", "tume-signalling-tls13"]:
+        cap = env.cap(name + "-nokeys")
+        rows = env.fields(cap, ["frame.time_epoch", "tcp.dstport", "tume.enc.guess"], filt="tume.enc.guess")
+        guesses = collections.Counter(g for r in rows for g in split(r[2]))
+        pings = [decimal.Decimal(r[0]) for r in rows for g in split(r[2]) if g == "keepalive-ping"]
+        check(len(pings) >= 2, "%s: two pings or more" % name)
+        out = env.run(["-n", "-q", "-r", cap, "-z", "tume,flows", "-z", "tume,tree"])
+        flows = [l.split("\t") for l in out.splitlines() if l.count("\t") == 12]
+        check_eq(len(flows), 1, "%s: one flow row" % name)
+        order = ["unknown", "keepalive-ping", "keepalive-pong", "sip-message", "api-request", "api-response"]
+        check_eq(flows[0][11], ",".join("%s=%d" % (g, guesses[g]) for g in order if guesses[g]),
+                 "%s: records read by size, per guess" % name)
+        check_eq(flows[0][12], "%.3f" % (float(pings[-1] - pings[0]) / (len(pings) - 1)),
+                 "%s: mean ping period" % name)
+        tree = parse_stats_tree(out)
+        sized = "Records not decrypted, read by size"
+        check_eq(tree.get((sized,)), sum(guesses.values()), "%s: tree total" % name)
+        for g, n in guesses.items():
+            check_eq(tree.get((sized, "signalling", g)), n, "%s: tree %s" % (name, g))
+            by_dir = collections.Counter("to server" if r[1] == "443" else "to client"
+                                         for r in rows for x in split(r[2]) if x == g)
+            for d, k in by_dir.items():
+                check_eq(tree.get((sized, "signalling", g, d)), k, "%s: tree %s %s" % (name, g, d))
+        check_eq(tree.get(("Keep-alive ping interval read by size (ms)",)), len(pings) - 1,
+                 "%s: ping intervals" % name)
+        m = re.search(r"^Keep-alive ping interval read by size \(ms\)\s+\d+\s+([\d.]+)", out, re.M)
+        check(m is not None, "%s: the interval node has an average" % name)
+        mean_ms = float(sum(round((b - a) * 1000) for a, b in zip(pings, pings[1:]))) / (len(pings) - 1)
+        check_eq(float(m.group(1)), round(mean_ms, 2), "%s: mean ping interval (ms)" % name)

@@ -2,6 +2,7 @@
 (-z tume,flows), checked against what -T fields says of the same capture in
 the same pass mode."""
 import collections
+import decimal
 import re
 import subprocess
 
@@ -34,7 +35,9 @@ def parse_stats_tree(text):
 
 FIELDS = ["frame.number", "tcp.stream", "frame.len", "tume.flow", "tume.evidence", "tume.cert.issuer",
           "tume.cert.subject", "tume.decrypted", "tume.sni", "tume.msg_type", "tume.keepalives_more",
-          "ip.src", "tcp.srcport", "ip.dst", "tcp.dstport"]
+          "ip.src", "tcp.srcport", "ip.dst", "tcp.dstport", "tume.enc.guess", "frame.time_epoch"]
+SIZED = "Records not decrypted, read by size"
+PING_INTERVAL = "Keep-alive ping interval read by size (ms)"
 
 
 def expected_from_fields(env, cap, keys, two_pass):
@@ -105,6 +108,13 @@ def case_stats_tree(env):
                     want[("Messages by type and direction", mrole)] += n
                     want[("Messages by type and direction", mrole, t)] += n
                     want[("Messages by type and direction", mrole, t, direction(st, f))] += n
+                for g in split(f["tume.enc.guess"]):
+                    want[(SIZED,)] += 1
+                    want[(SIZED, role)] += 1
+                    want[(SIZED, role, g)] += 1
+                    want[(SIZED, role, g, direction(st, f))] += 1
+            pings = sum(split(f["tume.enc.guess"]).count("keepalive-ping") for f in st["msgs"])
+            want[(PING_INTERVAL,)] += max(0, pings - 1)
         out = env.run(["-n", "-q", "-r", cap, "-o", "tls.keylog_file:" + keys, "-z", "tume,tree"]
                       + (["-2"] if two else []))
         got = parse_stats_tree(out)
@@ -139,8 +149,9 @@ def case_stats_tree(env):
 
 def case_stats_flows(env):
     """-z tume,flows: one row per TU Me flow, with its frames, endpoints,
-    role, decryption, message count, frame and byte counts, SNI and issuer as
-    -T fields shows them; a display filter after the name narrows it."""
+    role, decryption, message count, frame and byte counts, SNI, issuer,
+    records read by size and the mean ping period as -T fields shows them; a
+    display filter after the name narrows it."""
     cap, keys = build_mixed(env, MIXED_SOURCES + KEYLESS_SOURCES, "mixed-stats")
     for two in (False, True):
         flows = expected_from_fields(env, cap, keys, two)
@@ -157,17 +168,23 @@ def case_stats_flows(env):
                 server = "%s:%s" % (first["ip.dst"], first["tcp.dstport"])
             msgs = sum(len(split(f["tume.msg_type"])) + sum(int(x) for x in split(f["tume.keepalives_more"]))
                        for f in st["msgs"])
+            sized = collections.Counter(g for f in st["msgs"] for g in split(f["tume.enc.guess"]))
+            order = ["unknown", "keepalive-ping", "keepalive-pong", "sip-message", "api-request", "api-response"]
+            pings = [decimal.Decimal(f["frame.time_epoch"]) for f in st["msgs"]
+                     for g in split(f["tume.enc.guess"]) if g == "keepalive-ping"]
+            period = "%.3f" % (float(pings[-1] - pings[0]) / (len(pings) - 1)) if len(pings) > 1 else "-"
             want.append([str(st["frames"][0]), str(st["frames"][-1]), client, server, last["tume.flow"],
                          "yes" if last["tume.decrypted"] == "1" else "no", str(msgs), str(len(st["frames"])),
-                         str(st["bytes"]), last["tume.sni"] or "-", last["tume.cert.issuer"] or "-"])
+                         str(st["bytes"]), last["tume.sni"] or "-", last["tume.cert.issuer"] or "-",
+                         ",".join("%s=%d" % (g, sized[g]) for g in order if sized[g]) or "-", period])
         out = env.run(["-n", "-q", "-r", cap, "-o", "tls.keylog_file:" + keys, "-z", "tume,flows"]
                       + (["-2"] if two else []))
-        rows = [l.split("\t") for l in out.splitlines() if l.count("\t") == 10]
+        rows = [l.split("\t") for l in out.splitlines() if l.count("\t") == 12]
         mode = "-2" if two else "one pass"
         check(("TU Me flows: %d" % len(want)) in out, "%s: -z tume,flows counts %d flows:\n%s" % (mode, len(want), out))
         check_eq(rows, want, "%s: -z tume,flows rows" % mode)
     out = env.run(["-n", "-q", "-r", cap, "-o", "tls.keylog_file:" + keys, "-z", 'tume,flows,tume.flow == "provisioning"'])
-    rows = [l.split("\t") for l in out.splitlines() if l.count("\t") == 10]
+    rows = [l.split("\t") for l in out.splitlines() if l.count("\t") == 12]
     check(rows and all(r[4] == "provisioning" for r in rows), "-z tume,flows,<filter> keeps provisioning rows only")
     check_eq(len(rows), len([w for w in want if w[4] == "provisioning"]), "-z tume,flows,<filter>: row count")
     # a bad filter is an error, not an empty table
