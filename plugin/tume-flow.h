@@ -104,7 +104,7 @@ typedef struct tume_flow {
      * TU Me flow whose data is not decrypted: */
     gboolean         enc_on;         /* the front stays on to read them */
     guint32          enc_client_finished; /* TLS 1.3: frame of the client's Finished (0: not yet) */
-    guint32          enc_ticket_frame;    /* TLS 1.3: the server's first frame after it */
+    guint8           enc_tickets;    /* TLS 1.3: TUME_ENC_TICKETS_*, the window of NewSessionTickets */
     guint32          enc_ping;       /* a ping no pong answered yet: its frame (0: none) */
     wmem_map_t      *api_requests;   /* HTTP request number -> request (frames with one message) */
     wmem_list_t     *api_pending;    /* requests not answered yet, oldest first */
@@ -119,6 +119,14 @@ typedef struct tume_flow {
     guint32          sip_rescanned[2];
     gboolean         sip_resync[2];  /* a reassembly was given up: skip to a start line */
 } tume_flow_t;
+
+/* TLS 1.3: after the client's Finished the server may send NewSessionTickets
+ * at once; they are taken to end when the client sends again after them. */
+enum {
+    TUME_ENC_TICKETS_PENDING = 0,   /* no server record since the client's Finished */
+    TUME_ENC_TICKETS_OPEN,          /* the server's records since: may be tickets */
+    TUME_ENC_TICKETS_CLOSED         /* the client sent again: no more tickets expected */
+};
 
 enum {
     TUME_SIP_STREAM_UNDECIDED = 0,
@@ -160,7 +168,7 @@ typedef enum {
                                * be NewSessionTickets */
     TUME_ENC_NOTE_ALERT_SIZE, /* TLS 1.3: the size of an encrypted alert (close_notify), no ping waiting */
     TUME_ENC_NOTE_RANGE,      /* CBC: the range covers more than one class */
-    TUME_ENC_NOTE_SHORT       /* too long for a keep-alive, too short to be sure of a message */
+    TUME_ENC_NOTE_SHORT       /* not a keep-alive's size, too short to be sure of a message */
 } tume_enc_note_t;
 
 typedef struct {

@@ -352,10 +352,11 @@ read_records(tume_flow_t *flow, packet_info *pinfo, tvbuff_t *tvb, gboolean *app
  *
  * TLS 1.3 hides the content type: every encrypted record looks like
  * application data.  The server's records before the client's Finished are
- * its encrypted handshake, the client's first record is its Finished, and
- * the server's first frame after that may hold NewSessionTickets (sent at
- * the end of the handshake): its records are named only when their size is
- * a keep-alive's, which no ticket can have.  An encrypted alert (a
+ * its encrypted handshake, and the client's first record is its Finished.
+ * Then the server may send NewSessionTickets at once (at the end of its
+ * handshake, before it reads any request): its records from then until
+ * the client sends again are named only when their size is a keep-alive's,
+ * which no ticket can have, and are otherwise "unknown".  An encrypted alert (a
  * close_notify) has a pong's size: a 2-byte plaintext is a pong only when a
  * ping is waiting for one, and a ping waits only until the client sends
  * something else. */
@@ -384,8 +385,10 @@ enc_read(tume_flow_t *flow, packet_info *pinfo, tvbuff_t *tvb, wmem_array_t *app
                     flow->enc_client_finished = pinfo->num;   /* the client's Finished */
                 continue;                 /* or the server's encrypted handshake */
             }
-            if (dir == 0 && flow->enc_ticket_frame == 0)
-                flow->enc_ticket_frame = pinfo->num;
+            if (dir == 0 && flow->enc_tickets == TUME_ENC_TICKETS_PENDING)
+                flow->enc_tickets = TUME_ENC_TICKETS_OPEN;
+            else if (dir == 1 && flow->enc_tickets == TUME_ENC_TICKETS_OPEN)
+                flow->enc_tickets = TUME_ENC_TICKETS_CLOSED;
         }
         guint32 min, max;
         if (!tume_enc_plaintext(&suite, ar->len, &min, &max))
@@ -416,7 +419,7 @@ enc_read(tume_flow_t *flow, packet_info *pinfo, tvbuff_t *tvb, wmem_array_t *app
              * not waiting for one (a message cut into records, say) */
             if (dir == 1)
                 flow->enc_ping = 0;
-            if (suite.tls13 && dir == 0 && pinfo->num == flow->enc_ticket_frame) {
+            if (suite.tls13 && dir == 0 && flow->enc_tickets == TUME_ENC_TICKETS_OPEN) {
                 g = TUME_ENC_GUESS_UNKNOWN;
                 rec.note = TUME_ENC_NOTE_TICKET;
             } else if (g == TUME_ENC_GUESS_UNKNOWN) {
@@ -439,13 +442,14 @@ enc_note_text(guint8 note)
 {
     switch (note) {
     case TUME_ENC_NOTE_TICKET:
-        return "; the server's first records after a TLS 1.3 handshake may be NewSessionTickets";
+        return "; the server's first records after a TLS 1.3 handshake, until the client sends again, "
+               "may be NewSessionTickets";
     case TUME_ENC_NOTE_ALERT_SIZE:
         return "; the size of an encrypted TLS 1.3 alert (close_notify), and no ping waits for a pong";
     case TUME_ENC_NOTE_RANGE:
         return "; the cipher's padding leaves a range that fits more than one kind";
     case TUME_ENC_NOTE_SHORT:
-        return "; too long for a keep-alive, too short to be sure of a SIP message";
+        return "; not a keep-alive's size, and too short to be sure of a SIP message";
     default:
         return "";
     }

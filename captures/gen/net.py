@@ -70,27 +70,31 @@ def connect(client_ip, server_ip, small_segments=False):
     return s
 
 
-def tls_versions(ctx, version):
+def tls_versions(ctx, version, ciphers=None):
+    """Pins the version; TLS 1.2 suites: ciphers (an OpenSSL cipher list),
+    by default ECDHE-RSA-AES128-GCM-SHA256.  (Python cannot choose TLS 1.3
+    suites: see OPENSSL_CONF in scenarios/signalling.py.)"""
     ctx.minimum_version = version
     ctx.maximum_version = version
     if version == ssl.TLSVersion.TLSv1_2:
-        ctx.set_ciphers("ECDHE-RSA-AES128-GCM-SHA256")
+        ctx.set_ciphers(ciphers or "ECDHE-RSA-AES128-GCM-SHA256")
 
 
-def server_context(leaf, version):
+def server_context(leaf, version, tickets=False, ciphers=None):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    tls_versions(ctx, version)
+    tls_versions(ctx, version, ciphers)
     ctx.load_cert_chain(pki_path(leaf, "chain.pem"), pki_path(leaf, "key"))
-    # No session tickets: keeps the record sequence minimal and the
-    # ordering deterministic (TLS 1.3 tickets would race the first request).
-    ctx.options |= ssl.OP_NO_TICKET
-    ctx.num_tickets = 0
+    if not tickets:
+        # No session tickets: keeps the record sequence minimal and the
+        # ordering deterministic (TLS 1.3 tickets would race the first request).
+        ctx.options |= ssl.OP_NO_TICKET
+        ctx.num_tickets = 0
     return ctx
 
 
-def client_context(ca, version, keylog):
+def client_context(ca, version, keylog, ciphers=None):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    tls_versions(ctx, version)
+    tls_versions(ctx, version, ciphers)
     ctx.load_verify_locations(pki_path(ca, "crt"))
     ctx.keylog_filename = keylog
     return ctx
@@ -130,11 +134,12 @@ class ServerThread(threading.Thread):
 
 
 def tls_connection(cip, sip_ip, leaf, server_fn, cctx, sni, client_fn, version,
-                   small_segments=False, ciphers=None):
+                   small_segments=False, ciphers=None, tickets=False):
     """One TLS connection cip -> sip_ip:443 with the leaf certificate's server;
-    server_fn(tls) and client_fn(tls) speak; returns after both sides closed."""
+    server_fn(tls) and client_fn(tls) speak; returns after both sides closed.
+    tickets: the server sends session tickets (OpenSSL's default, two in TLS 1.3)."""
     lsock = listen(sip_ip, small_segments=small_segments)
-    sctx = server_context(leaf, version)
+    sctx = server_context(leaf, version, tickets)
     if ciphers:
         sctx.set_ciphers(ciphers)
 

@@ -10,6 +10,7 @@ from .common import check, check_eq, split
 
 # Keyed captures with TU Me flows, each with a -nokeys twin.
 KEYED_TUME = ["tume-signalling-tls12", "tume-signalling-tls13", "tume-signalling-edge",
+              "tume-signalling-chacha20", "tume-signalling-cbc", "tume-signalling-tls13-tickets",
               "tume-cert-anomalies", "tume-provisioning-tls12", "tume-api-keepalive", "tume-api-multi",
               "tume-api-edge", "hostile-sip-after-finished", "hostile-sip-bare-lf", "hostile-sip-chunked",
               "hostile-sip-double-length", "hostile-sip-jpeg-body", "hostile-api-100-continue",
@@ -70,11 +71,14 @@ def case_enc_agreement(env):
     """Without keys, every encrypted record of a TU Me flow gets a plaintext
     length and a guess; with keys, decryption shows what it was.  They must
     agree for every record: keep-alives exactly, other records by class
-    (sip-message, api-request, api-response).  'unknown' is allowed only
-    where the size cannot tell: a TLS 1.3 alert-sized record, a length
-    between a keep-alive's and a SIP message's (5 to 99 bytes), or a
-    4-byte record that no pong answered (part of a message split into
-    records)."""
+    (sip-message, api-request, api-response), for every suite of the
+    captures (TLS 1.2 AES-GCM, ChaCha20-Poly1305 and CBC; TLS 1.3 AES-GCM
+    and ChaCha20 with session tickets).  'unknown' is allowed only where
+    the size cannot tell: a TLS 1.3 record that decrypts as an alert or a
+    NewSessionTicket (never called a message), a length between a
+    keep-alive's and a SIP message's (5 to 99 bytes), a CBC range that
+    covers more than one kind; and a 4-byte record that no pong answered
+    may be called a ping (part of a message split into records)."""
     checked = {}
     for name in KEYED_TUME:
         plain = decrypted_records(env, env.cap(name))
@@ -87,23 +91,32 @@ def case_enc_agreement(env):
         for r in rows:
             frame, to_server, role = int(r[0]), r[1] == "443", r[2]
             lens = [int(x) for x in split(r[3])]
+            maxes = [int(x) for x in split(r[4])]       # CBC records only
             guesses = split(r[5])
             check_eq(len(lens), len(guesses), "%s frame %d: one length per guess" % (name, frame))
+            cbc = bool(maxes)
+            if cbc:
+                check_eq(len(maxes), len(lens), "%s frame %d: a range for every CBC record" % (name, frame))
+            else:
+                maxes = lens
             recs = list(plain.get(frame, []))
-            for ln, g in zip(lens, guesses):
-                # the decrypted record of this length, in order
-                at = next((i for i, p in enumerate(recs) if len(p) == ln), None)
-                check(at is not None, "%s frame %d: a record of %d plaintext bytes without keys, none with keys"
-                      " (%r)" % (name, frame, ln, [len(p) for p in recs]))
+            for lo, hi, g in zip(lens, maxes, guesses):
+                # the decrypted record of this length (CBC: in this range), in order
+                at = next((i for i, p in enumerate(recs) if lo <= len(p) <= hi), None)
+                check(at is not None, "%s frame %d: a record of %d to %d plaintext bytes without keys, none "
+                      "with keys (%r)" % (name, frame, lo, hi, [len(p) for p in recs]))
                 p = recs.pop(at)
                 t = truth(p, role, to_server)
                 n += 1
                 if g == t:
                     continue
-                ok = g == "unknown" and (t == "alert" or 4 < ln < 100)
+                # the kinds of size the plaintext length (or range) covers
+                kinds = {k for k, a, b in [("pong", 2, 2), ("ping", 4, 4), ("short", 5, 99),
+                                           ("long", 100, 1 << 32)] if lo <= b and hi >= a}
+                ok = g == "unknown" and (t in ("alert", "handshake") or "short" in kinds or len(kinds) > 1)
                 ok = ok or (g == "keepalive-ping" and frame not in answered and t in ("sip-message",))
-                check(ok, "%s frame %d: guessed %s for %d bytes that decrypt as %s (%r)"
-                      % (name, frame, g, ln, t, p[:40]))
+                check(ok, "%s frame %d: guessed %s for %d to %d bytes that decrypt as %s (%r)"
+                      % (name, frame, g, lo, hi, t, p[:40]))
         # every application record decrypted with keys was read by size
         guessed = {}
         for r in rows:

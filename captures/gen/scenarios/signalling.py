@@ -9,9 +9,17 @@ J tume-signalling-rsa: static RSA key exchange, no key log (decrypted with
   the server's RSA key).
 K tume-cert-anomalies: three connections to servers with an expired, a
   self-signed and an SNI-mismatched certificate.
+P tume-signalling-chacha20 / R tume-signalling-cbc: the dialogue of A with
+  ECDHE-RSA-CHACHA20-POLY1305 / ECDHE-RSA-AES128-SHA256 (CBC).
+Q tume-signalling-tls13-tickets: the dialogue of A over TLS 1.3 with
+  TLS_CHACHA20_POLY1305_SHA256 and the server's session tickets.
 """
 
+import os
 import ssl
+import subprocess
+import sys
+import tempfile
 import time
 
 from ..net import client_context, tls_connection, tls_versions
@@ -192,12 +200,46 @@ def tume_server(tls, sip_ip):
             raise RuntimeError("unexpected request %r" % req)
 
 
-def scenario_tume(version, cip, sip_ip):
+def scenario_tume(version, cip, sip_ip, ciphers=None, tickets=False):
     def go(keylog):
         tls_connection(cip, sip_ip, "sip.tume.jajah.com", lambda tls: tume_server(tls, sip_ip),
-                       client_context("tume-ca", version, keylog), "sip.tume.jajah.com",
-                       lambda tls: tume_client(tls, cip, sip_ip), version, small_segments=True)
+                       client_context("tume-ca", version, keylog, ciphers), "sip.tume.jajah.com",
+                       lambda tls: tume_client(tls, cip, sip_ip), version, small_segments=True,
+                       ciphers=ciphers, tickets=tickets)
     return go
+
+
+# ---------------------------------------------------------------------------
+# Scenario Q: the dialogue of A over TLS 1.3 with TLS_CHACHA20_POLY1305_SHA256
+# and the server's two session tickets (127.0.0.27 -> 127.0.0.37).  Python's
+# ssl cannot choose TLS 1.3 suites, OpenSSL's configuration can: the
+# scenario runs in a child Python whose OPENSSL_CONF allows only ChaCha20.
+# ---------------------------------------------------------------------------
+
+CHACHA13_CONF = """openssl_conf = openssl_init
+[openssl_init]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+Ciphersuites = TLS_CHACHA20_POLY1305_SHA256
+"""
+
+
+def scenario_tume_tls13_chacha_tickets(keylog):
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with tempfile.TemporaryDirectory(prefix="tume-chacha-") as d:
+        conf = os.path.join(d, "openssl.cnf")
+        with open(conf, "w") as f:
+            f.write(CHACHA13_CONF)
+        code = ("import ssl, sys\n"
+                "sys.path.insert(0, sys.argv[1])\n"
+                "from gen.scenarios.signalling import scenario_tume\n"
+                "assert [c['name'] for c in ssl.create_default_context().get_ciphers()\n"
+                "        if c['protocol'] == 'TLSv1.3'] == ['TLS_CHACHA20_POLY1305_SHA256']\n"
+                "scenario_tume(ssl.TLSVersion.TLSv1_3, '127.0.0.27', '127.0.0.37', tickets=True)(sys.argv[2])\n")
+        env = dict(os.environ, OPENSSL_CONF=conf)
+        subprocess.run([sys.executable, "-c", code, top, keylog], env=env, check=True)
 
 
 # ---------------------------------------------------------------------------
@@ -352,6 +394,13 @@ SCENARIOS = [
     ("tume-signalling-tls13",
      scenario_tume(ssl.TLSVersion.TLSv1_3, "127.0.0.2", "127.0.0.11"), TLS_KEYS),
     ("tume-signalling-edge", scenario_tume_edge, TLS_KEYS),
+    ("tume-signalling-chacha20",
+     scenario_tume(ssl.TLSVersion.TLSv1_2, "127.0.0.25", "127.0.0.35", ciphers="ECDHE-RSA-CHACHA20-POLY1305"),
+     TLS_KEYS),
+    ("tume-signalling-cbc",
+     scenario_tume(ssl.TLSVersion.TLSv1_2, "127.0.0.26", "127.0.0.36", ciphers="ECDHE-RSA-AES128-SHA256"),
+     TLS_KEYS),
+    ("tume-signalling-tls13-tickets", scenario_tume_tls13_chacha_tickets, TLS_KEYS),
     ("tume-signalling-rsa", scenario_tume_rsa, TLS_RSA),
     ("tume-cert-anomalies", scenario_tume_anomalies, TLS_KEYS),
 ]
