@@ -262,6 +262,22 @@ tume_flow_direction(const tume_flow_t *flow, const packet_info *pinfo)
     return -1;
 }
 
+guint
+tume_flow_dir_index(const tume_flow_t *flow, const packet_info *pinfo)
+{
+    int d = tume_flow_direction(flow, pinfo);
+    if (d >= 0 || flow->server_addr.type != AT_NONE)
+        return d == 0 ? 1 : 0;
+    int c = cmp_address(&pinfo->src, &pinfo->dst);
+    return (c > 0 || (c == 0 && pinfo->srcport > pinfo->destport)) ? 1 : 0;
+}
+
+gboolean
+tume_flow_from_server(const tume_flow_t *flow, const packet_info *pinfo)
+{
+    return flow->server_addr.type == AT_NONE || tume_flow_direction(flow, pinfo) == 0;
+}
+
 /* ---- cross-flow links ---- */
 
 /* kind + key -> wmem_array_t of tume_link_t *, in frame order; emptied

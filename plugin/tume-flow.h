@@ -240,6 +240,12 @@ proto_tree *tume_packet_tree(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
 /* Direction of this packet in the flow: 1 towards the server (who received
  * the ClientHello), 0 towards the client, -1 unknown (no ClientHello seen). */
 int tume_flow_direction(const tume_flow_t *flow, const packet_info *pinfo);
+/* A stable index for per-direction state: 1 from the server, 0 towards it;
+ * with no ClientHello seen, by the order of the two endpoints. */
+guint tume_flow_dir_index(const tume_flow_t *flow, const packet_info *pinfo);
+/* Sent by the server?  With no ClientHello seen, TRUE (the sender of a
+ * certificate is taken to be the server). */
+gboolean tume_flow_from_server(const tume_flow_t *flow, const packet_info *pinfo);
 
 /* ---- cross-flow links (file scope) ----
  * A config reply offers its SIP user name under its domain and proxy; a

@@ -197,15 +197,6 @@ call_sip(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, guint16 tls_ca
     ENDTRY;
 }
 
-/* Direction index of this packet within the flow (0: towards the server). */
-static guint
-direction(packet_info *pinfo, const tume_flow_t *flow)
-{
-    if (flow->server_addr.type != AT_NONE)
-        return (pinfo->srcport == flow->server_port && addresses_equal(&pinfo->src, &flow->server_addr)) ? 1 : 0;
-    int c = cmp_address(&pinfo->src, &pinfo->dst);
-    return (c > 0 || (c == 0 && pinfo->srcport > pinfo->destport)) ? 1 : 0;
-}
 
 /* May we ask TLS for more data for the message at the head of this call?
  * FALSE once the rounds for one message have re-read too much; the same
@@ -217,7 +208,7 @@ may_reassemble(tvbuff_t *tvb, packet_info *pinfo, tume_flow_t *flow)
     if (PINFO_FD_VISITED(pinfo))
         return GPOINTER_TO_UINT(p_get_proto_data(wmem_file_scope(), pinfo, proto_tume,
                                                  TUME_PKT_KEY_SIP_GIVEUP)) != mark;
-    guint d = direction(pinfo, flow);
+    guint d = tume_flow_dir_index(flow, pinfo);
     if (flow->sip_rescanned[d] <= REASSEMBLY_RESCAN_MAX)
         return TRUE;
     p_add_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_SIP_GIVEUP, GUINT_TO_POINTER(mark));
@@ -231,7 +222,7 @@ rounds_begin(tvbuff_t *tvb, packet_info *pinfo, tume_flow_t *flow)
 {
     if (PINFO_FD_VISITED(pinfo))
         return;
-    guint d = direction(pinfo, flow);
+    guint d = tume_flow_dir_index(flow, pinfo);
     if (flow->sip_pending[d])
         flow->sip_rescanned[d] += tvb_reported_length(tvb);
 }
@@ -241,7 +232,7 @@ rounds_end(packet_info *pinfo, tume_flow_t *flow)
 {
     if (PINFO_FD_VISITED(pinfo))
         return;
-    guint d = direction(pinfo, flow);
+    guint d = tume_flow_dir_index(flow, pinfo);
     flow->sip_pending[d] = pinfo->desegment_len != 0;
     if (!flow->sip_pending[d] || pinfo->desegment_offset > 0) {
         /* nothing pending, or a new message pending after complete ones */
@@ -287,7 +278,7 @@ resync_state(packet_info *pinfo, tume_flow_t *flow)
         st = p_get_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_RESYNC) != NULL
              ? RESYNC_ACTIVE : RESYNC_DONE;
     } else {
-        st = flow->sip_resync[direction(pinfo, flow)] ? RESYNC_ACTIVE : RESYNC_DONE;
+        st = flow->sip_resync[tume_flow_dir_index(flow, pinfo)] ? RESYNC_ACTIVE : RESYNC_DONE;
         if (st == RESYNC_ACTIVE)
             p_add_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_RESYNC, GINT_TO_POINTER(1));
     }
@@ -302,7 +293,7 @@ set_resync(packet_info *pinfo, tume_flow_t *flow, gboolean active)
     p_add_proto_data(pinfo->pool, pinfo, proto_tume, TUME_PKT_KEY_RESYNC,
                      GUINT_TO_POINTER(active ? RESYNC_ACTIVE : RESYNC_DONE));
     if (!PINFO_FD_VISITED(pinfo))
-        flow->sip_resync[direction(pinfo, flow)] = active;
+        flow->sip_resync[tume_flow_dir_index(flow, pinfo)] = active;
 }
 
 /* Reassembly given up (see may_reassemble): the rest is shown as data. */

@@ -55,6 +55,7 @@ typedef struct {
     guint32     last_num;        /* a lower frame number: the file is being read again */
     GHashTable *flows;           /* const tume_flow_t * -> st_flow_seen_t * */
     guint       nflows;
+    int         with_cert;       /* flows with a certificate (issuer) counted */
     int         by_role[3];
     int         by_evidence[TUME_EV_COUNT];
     int         decrypted[2];
@@ -86,6 +87,7 @@ st_state_clear(st_state_t *s)
     g_hash_table_remove_all(s->subjects);
     g_hash_table_remove_all(s->last_ping);
     s->nflows = 0;
+    s->with_cert = 0;
     s->last_num = 0;
     memset(s->by_role, 0, sizeof s->by_role);
     memset(s->by_evidence, 0, sizeof s->by_evidence);
@@ -184,6 +186,8 @@ st_count_flow(stats_tree *st, st_state_t *s, const tume_tap_info_t *ti)
                 s->by_evidence[i]--;
         s->decrypted[seen->decrypted ? 1 : 0]--;
         st_dn_count(st, s->issuers, s->n_issuer, seen->issuer, -1);
+        if (seen->issuer != NULL)
+            s->with_cert--;
         st_dn_count(st, s->subjects, s->n_subject, seen->subject, -1);
         g_free(seen->issuer);
         g_free(seen->subject);
@@ -200,6 +204,8 @@ st_count_flow(stats_tree *st, st_state_t *s, const tume_tap_info_t *ti)
     s->decrypted[dec]++;
     st_dn_count(st, s->issuers, s->n_issuer, issuer, 1);
     st_dn_count(st, s->subjects, s->n_subject, subject, 1);
+    if (issuer != NULL)
+        s->with_cert++;
 
     set_stat_node(st, st_flows_role, 0, TRUE, (int)s->nflows);
     for (guint k = 0; k < 3; k++)
@@ -212,14 +218,8 @@ st_count_flow(stats_tree *st, st_state_t *s, const tume_tap_info_t *ti)
     set_stat_node(st, st_flows_decrypted, 0, TRUE, (int)s->nflows);
     set_stat_node(st, "decrypted", s->n_decrypted, FALSE, s->decrypted[1]);
     set_stat_node(st, "not decrypted", s->n_decrypted, FALSE, s->decrypted[0]);
-    int with_cert = 0;
-    GHashTableIter it;
-    gpointer k, v;
-    g_hash_table_iter_init(&it, s->issuers);
-    while (g_hash_table_iter_next(&it, &k, &v))
-        with_cert += GPOINTER_TO_INT(v);
-    set_stat_node(st, st_flows_issuer, 0, TRUE, with_cert);
-    set_stat_node(st, st_flows_subject, 0, TRUE, with_cert);
+    set_stat_node(st, st_flows_issuer, 0, TRUE, s->with_cert);
+    set_stat_node(st, st_flows_subject, 0, TRUE, s->with_cert);
 }
 
 static const char *

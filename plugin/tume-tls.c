@@ -201,14 +201,6 @@ tume_tls_watch(packet_info *pinfo, conversation_t *conv, gboolean unseen, tvbuff
     }
 }
 
-static gboolean
-from_server(packet_info *pinfo, const tume_flow_t *flow)
-{
-    if (flow->server_addr.type == AT_NONE)
-        return TRUE;             /* no ClientHello seen: trust the certificate's sender */
-    return pinfo->srcport == flow->server_port && addresses_equal(&pinfo->src, &flow->server_addr);
-}
-
 static void
 take_certificate(tume_flow_t *flow, packet_info *pinfo, const guint8 *der, gsize len)
 {
@@ -254,14 +246,14 @@ read_handshake(tume_flow_t *flow, packet_info *pinfo, const guint8 *p, gsize len
                 if (ev)
                     tume_flow_add_evidence(flow, pinfo, ev);
             }
-        } else if (type == TUME_TLS_HS_SERVER_HELLO && flow->cipher_suite == 0 && from_server(pinfo, flow)) {
+        } else if (type == TUME_TLS_HS_SERVER_HELLO && flow->cipher_suite == 0 && tume_flow_from_server(flow, pinfo)) {
             guint16 suite, version;
             if (tume_tls_server_hello(b, body.len, &suite, &version)) {
                 flow->cipher_suite = suite;
                 flow->tls_version = version;
                 flow->tls13 = version == TUME_TLS_VERSION_1_3;
             }
-        } else if (type == TUME_TLS_HS_CERTIFICATE && flow->cert == NULL && from_server(pinfo, flow)) {
+        } else if (type == TUME_TLS_HS_CERTIFICATE && flow->cert == NULL && tume_flow_from_server(flow, pinfo)) {
             /* the first certificate of the server's chain is its own */
             if (tume_tls_certificate_first(b, body.len, flow->tls13, &sp))
                 take_certificate(flow, pinfo, b + sp.off, sp.len);
@@ -282,7 +274,7 @@ decrypted_source(tvbuff_t *tvb, void *user)
     decrypted_walk_t *w = (decrypted_walk_t *)user;
     w->any = TRUE;
     /* TLS 1.3: the server's certificate is in its encrypted handshake */
-    if (w->flow->tls13 && w->flow->cert == NULL && from_server(w->pinfo, w->flow)) {
+    if (w->flow->tls13 && w->flow->cert == NULL && tume_flow_from_server(w->flow, w->pinfo)) {
         guint len = tvb_captured_length(tvb);
         read_handshake(w->flow, w->pinfo, tvb_get_ptr(tvb, 0, len), len);
     }
@@ -334,7 +326,7 @@ read_records(tume_flow_t *flow, packet_info *pinfo, tvbuff_t *tvb, gboolean *app
              * data; in TLS 1.3 its certificate is still coming then, in its
              * encrypted flight, which ends before the client's first
              * encrypted record (its Finished). */
-            gboolean server = from_server(pinfo, flow) && flow->server_addr.type != AT_NONE;
+            gboolean server = tume_flow_from_server(flow, pinfo) && flow->server_addr.type != AT_NONE;
             if (flow->tls13 ? !server && flow->server_addr.type != AT_NONE : server)
                 *retire = TRUE;
         }
