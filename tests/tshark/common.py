@@ -136,8 +136,9 @@ class Env:
             "WIRESHARK_PLUGIN_DIR": self.plugin_dir if plugin else self.stock_dir,
         }
 
-    def run(self, args, plugin=True, check_rc=True, wrapper=()):
+    def run(self, args, plugin=True, check_rc=True, wrapper=(), extra_env=None):
         env = self.environ(plugin)
+        env.update(extra_env or {})
         cmd = (self.drop or []) + list(wrapper) + [self.tshark] + list(args)
         p = subprocess.run(cmd, env=env, cwd=self.root, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, universal_newlines=True, timeout=600)
@@ -176,7 +177,7 @@ class Env:
                 break           # start-up noise is nothing at this scale: one run will do
         return best
 
-    def fields(self, cap_file, fields, filt=None, two_pass=False, opts=(), plugin=True, extra=()):
+    def fields(self, cap_file, fields, filt=None, two_pass=False, opts=(), plugin=True, extra=(), extra_env=None):
         args = ["-n", "-r", cap_file, "-T", "fields", "-E", "separator=/t",
                 "-E", "occurrence=a", "-E", "aggregator=" + AGG] + list(extra)
         if two_pass:
@@ -187,7 +188,7 @@ class Env:
             args += ["-o", o]
         for f in fields:
             args += ["-e", f]
-        out = self.run(args, plugin=plugin)
+        out = self.run(args, plugin=plugin, extra_env=extra_env)
         rows = []
         bools = [i for i, f in enumerate(fields) if f in BOOLEAN_FIELDS]
         for line in out.splitlines():
