@@ -24,6 +24,8 @@
 #include "api_parse.h"
 #include "compat.h"
 
+static char *endpoint(const address *addr, guint32 port);
+
 /* ---- the stats tree ----
  *
  * Packet counts (messages, bytes, sensitive items) are ticked as packets
@@ -112,7 +114,7 @@ tume_st_init(stats_tree *st)
     s->n_bytes = stats_tree_create_node(st, st_bytes, 0, STAT_DT_INT, TRUE);
     s->n_sensitive = stats_tree_create_node(st, st_sensitive, 0, STAT_DT_INT, TRUE);
     s->n_sized = stats_tree_create_node(st, st_sized, 0, STAT_DT_INT, TRUE);
-    s->n_ping_interval = stats_tree_create_node(st, st_ping_interval, 0, STAT_DT_INT, FALSE);
+    s->n_ping_interval = stats_tree_create_node(st, st_ping_interval, 0, STAT_DT_INT, TRUE);
     if (st_states == NULL)
         st_states = g_hash_table_new(g_direct_hash, g_direct_equal);
     g_hash_table_insert(st_states, st, s);
@@ -275,7 +277,17 @@ tume_st_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *edt _U_, cons
                 nstime_t d;
                 nstime_delta(&d, &pinfo->abs_ts, last);
                 gint64 ms = (gint64)d.secs * 1000 + (d.nsecs + 500000) / 1000000;   /* rounded */
-                avg_stat_node_add_value_int(st, st_ping_interval, 0, FALSE, (gint)CLAMP(ms, 0, G_MAXINT));
+                gint v = (gint)CLAMP(ms, 0, G_MAXINT);
+                avg_stat_node_add_value_int(st, st_ping_interval, 0, TRUE, v);
+                /* and per flow: "client -> server" */
+                gboolean back = ti->direction == 0;
+                char *c = endpoint(back ? &pinfo->dst : &pinfo->src, back ? pinfo->destport : pinfo->srcport);
+                char *sv = endpoint(back ? &pinfo->src : &pinfo->dst, back ? pinfo->srcport : pinfo->destport);
+                char *name = g_strdup_printf("%s -> %s", c, sv);
+                avg_stat_node_add_value_int(st, name, s->n_ping_interval, FALSE, v);
+                g_free(name);
+                g_free(sv);
+                g_free(c);
             } else {
                 last = g_new(nstime_t, 1);
                 g_hash_table_insert(s->last_ping, (gpointer)ti->flow, last);

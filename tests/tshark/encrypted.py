@@ -198,6 +198,10 @@ def case_enc_stats(env):
                 check_eq(tree.get((sized, "signalling", g, d)), k, "%s: tree %s %s" % (name, g, d))
         check_eq(tree.get(("Keep-alive ping interval read by size (ms)",)), len(pings) - 1,
                  "%s: ping intervals" % name)
+        per_flow = [(p, n) for p, n in tree.items() if len(p) == 2 and p[0].startswith("Keep-alive ping interval")]
+        check_eq([n for _, n in per_flow], [len(pings) - 1], "%s: ping intervals of the one flow" % name)
+        check_eq(per_flow[0][0][1], "%s:%s -> %s:%s" % tuple(flows[0][2].split(":") + flows[0][3].split(":")),
+                 "%s: the flow's node names client -> server" % name)
         m = re.search(r"^Keep-alive ping interval read by size \(ms\)\s+\d+\s+([\d.]+)", out, re.M)
         check(m is not None, "%s: the interval node has an average" % name)
         mean_ms = float(sum(round((b - a) * 1000) for a, b in zip(pings, pings[1:]))) / (len(pings) - 1)

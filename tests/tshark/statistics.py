@@ -115,6 +115,8 @@ def case_stats_tree(env):
                     want[(SIZED, role, g, direction(st, f))] += 1
             pings = sum(split(f["tume.enc.guess"]).count("keepalive-ping") for f in st["msgs"])
             want[(PING_INTERVAL,)] += max(0, pings - 1)
+            if pings > 1:
+                want[(PING_INTERVAL, "%s -> %s" % flow_endpoints(st))] += pings - 1
         out = env.run(["-n", "-q", "-r", cap, "-o", "tls.keylog_file:" + keys, "-z", "tume,tree"]
                       + (["-2"] if two else []))
         got = parse_stats_tree(out)
@@ -147,6 +149,20 @@ def case_stats_tree(env):
         check_eq({p: n for p, n in got.items() if n}, {}, "%s: -z tume,tree counts nothing" % name)
 
 
+def flow_endpoints(st):
+    """("client:port", "server:port") of a flow, as the statistics name them."""
+    first = st["first"]
+    if st["server"] is not None:
+        server = "%s:%s" % st["server"]
+        client = ("%s:%s" % (first["ip.src"], first["tcp.srcport"])
+                  if (first["ip.dst"], first["tcp.dstport"]) == st["server"]
+                  else "%s:%s" % (first["ip.dst"], first["tcp.dstport"]))
+    else:
+        client = "%s:%s" % (first["ip.src"], first["tcp.srcport"])
+        server = "%s:%s" % (first["ip.dst"], first["tcp.dstport"])
+    return client, server
+
+
 def case_stats_flows(env):
     """-z tume,flows: one row per TU Me flow, with its frames, endpoints,
     role, decryption, message count, frame and byte counts, SNI, issuer,
@@ -157,15 +173,8 @@ def case_stats_flows(env):
         flows = expected_from_fields(env, cap, keys, two)
         want = []
         for st in flows.values():
-            last, first = st["last"], st["first"]
-            if st["server"] is not None:
-                server = "%s:%s" % st["server"]
-                client = ("%s:%s" % (first["ip.src"], first["tcp.srcport"])
-                          if (first["ip.dst"], first["tcp.dstport"]) == st["server"]
-                          else "%s:%s" % (first["ip.dst"], first["tcp.dstport"]))
-            else:
-                client = "%s:%s" % (first["ip.src"], first["tcp.srcport"])
-                server = "%s:%s" % (first["ip.dst"], first["tcp.dstport"])
+            last = st["last"]
+            client, server = flow_endpoints(st)
             msgs = sum(len(split(f["tume.msg_type"])) + sum(int(x) for x in split(f["tume.keepalives_more"]))
                        for f in st["msgs"])
             sized = collections.Counter(g for f in st["msgs"] for g in split(f["tume.enc.guess"]))
