@@ -29,6 +29,18 @@ void proto_reg_handoff_tume(void);
 static dissector_handle_t tume_post_handle;
 static int proto_tls_id = -1;
 
+/* Per file: has a flow been found on a conversation whose ports TCP does
+ * not give to TLS (Decode As, a TLS heuristic)?  Until one has, a packet
+ * with no TLS in it on such ports cannot belong to a flow, and needs no
+ * conversation lookup. */
+static gboolean offport_flows;
+
+static void
+tume_post_init(void)
+{
+    offport_flows = FALSE;
+}
+
 
 /* ---- preferences ---- */
 
@@ -160,6 +172,11 @@ dissect_tume_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     const tcp_seg_t seg = tcp_segment_kind(tvb, pinfo, &poff, &plen);
     if (seg == SEG_EMPTY)
         return 0;
+    /* Nor for a packet of ports that are not TLS's, with no TLS in it,
+     * while no flow of the file sits on such ports. */
+    const gboolean has_tls = frame_has_tls(pinfo);
+    if (!offport_flows && !has_tls && !tume_tls_port_pair(pinfo))
+        return 0;
     /* one conversation lookup per packet, for both */
     conversation_t *conv = find_conversation_pinfo(pinfo, 0);
     flow = tume_flow_of(conv, &settled);
@@ -176,16 +193,21 @@ dissect_tume_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     }
     if (!PINFO_FD_VISITED(pinfo)) {
         if (flow == NULL) {
-            if (settled || !frame_has_tls(pinfo))
+            if (settled || !has_tls)
                 return 0;
             flow = tume_flow_get(pinfo, TRUE);    /* TLS that no front saw (Decode As, say) */
+        }
+        if (!flow->ports_checked) {       /* once per flow */
+            flow->ports_checked = TRUE;
+            if (!tume_tls_port_pair(pinfo))
+                offport_flows = TRUE;
         }
     } else if (flow == NULL) {
         return 0;
     }
     /* the provisioning messages tume-api.c read from HTTP (first pass) */
     pkt = (tume_pkt_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_FILE);
-    if (!tume_flow_is_tume(flow, pinfo) || seg == SEG_SYN || (seg == SEG_UNKNOWN && !frame_has_tls(pinfo)))
+    if (!tume_flow_is_tume(flow, pinfo) || seg == SEG_SYN || (seg == SEG_UNKNOWN && !has_tls))
         return 0;
     proto_tree *tt = tume_packet_tree(tvb, pinfo, tree, flow);
     tume_tls_add_packet_items(tvb, pinfo, tt, flow);
@@ -239,6 +261,7 @@ proto_register_tume(void)
     tume_api_register(module);
 
     tume_post_handle = create_dissector_handle(dissect_tume_post, proto_tume);
+    register_init_routine(tume_post_init);
     tume_prefs_apply();
     register_shutdown_routine(tume_shutdown);
 }

@@ -46,6 +46,8 @@ static int hf_ws_cipher_suite = -1;
 
 /* DER -> parsed certificate, per capture file */
 static wmem_map_t *cert_cache;
+/* TCP port -> PORT_* (below), per capture file: 65536 entries, made on first use */
+static guint8 *port_state;
 
 typedef struct {
     guint         len;
@@ -81,6 +83,7 @@ static void
 tume_tls_init(void)
 {
     cert_cache = wmem_map_new(wmem_file_scope(), der_hash, der_equal);
+    port_state = NULL;
 }
 
 static void
@@ -89,6 +92,7 @@ tume_tls_cleanup(void)
     if (cert_cache != NULL)
         wmem_map_foreach(cert_cache, free_gnutls_views, NULL);
     cert_cache = NULL;       /* the map itself goes with the file scope */
+    port_state = NULL;
 }
 
 /* Parse (or find) the certificate of these DER bytes. */
@@ -151,20 +155,43 @@ static dissector_handle_t tume_front_handle;
 static dissector_handle_t tls_handle;
 static dissector_table_t tcp_port_table;
 
+/* What TCP does with a port, per file (a preference or Decode As change
+ * makes Wireshark dissect the file again, from a new file scope): */
+enum { PORT_UNKNOWN = 0, PORT_TLS, PORT_OTHER, PORT_CHANGED };
+
+static guint8
+port_kind(guint32 port)
+{
+    if (port > G_MAXUINT16)
+        return PORT_OTHER;
+    if (port_state == NULL)
+        port_state = (guint8 *)wmem_alloc0(wmem_file_scope(), G_MAXUINT16 + 1);
+    guint8 k = port_state[port];
+    if (k == PORT_UNKNOWN) {
+        if (dissector_is_uint_changed(tcp_port_table, port))
+            k = PORT_CHANGED;     /* Decode As: the user decides, not us */
+        else
+            k = dissector_get_uint_handle(tcp_port_table, port) == tls_handle ? PORT_TLS : PORT_OTHER;
+        port_state[port] = k;
+    }
+    return k;
+}
+
 /* TLS on this conversation's port, as TCP would choose it, or 0. */
 static guint32
 tls_port(packet_info *pinfo)
 {
-    guint32 ports[2] = { MIN(pinfo->srcport, pinfo->destport), MAX(pinfo->srcport, pinfo->destport) };
-    for (guint i = 0; i < 2; i++) {
-        if (dissector_is_uint_changed(tcp_port_table, ports[i]))
-            return 0;             /* Decode As: the user decides, not us */
-    }
-    for (guint i = 0; i < 2; i++) {
-        if (dissector_get_uint_handle(tcp_port_table, ports[i]) == tls_handle)
-            return ports[i];
-    }
-    return 0;
+    guint32 lo = MIN(pinfo->srcport, pinfo->destport), hi = MAX(pinfo->srcport, pinfo->destport);
+    guint8 klo = port_kind(lo), khi = port_kind(hi);
+    if (klo == PORT_CHANGED || khi == PORT_CHANGED)
+        return 0;
+    return klo == PORT_TLS ? lo : khi == PORT_TLS ? hi : 0;
+}
+
+gboolean
+tume_tls_port_pair(packet_info *pinfo)
+{
+    return tls_handle != NULL && tcp_port_table != NULL && tls_port(pinfo) != 0;
 }
 
 static gboolean

@@ -19,6 +19,9 @@ void tume_tls_handoff(void);
  * payload (NULL: unknown); for an unseen conversation, its complete TLS
  * records are read at once, since TCP has already given them to TLS. */
 void tume_tls_watch(packet_info *pinfo, conversation_t *conv, gboolean unseen, tvbuff_t *payload);
+/* Does TCP give this packet's port pair to TLS (as the front's watch
+ * checks it: no Decode As on either port)? */
+gboolean tume_tls_port_pair(packet_info *pinfo);
 /* Packet-level expert infos (certificate note and warnings, not decrypted). */
 void tume_tls_add_packet_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume_flow_t *flow);
 

@@ -366,3 +366,29 @@ def build_mixed(env, sources, name, concatenate=False):
     os.chmod(out, 0o644)
     os.chmod(keys, 0o644)
     return out, keys
+
+
+def rewrite_tcp_port(src, dst, old, new):
+    """Copies the pcapng file src to dst with TCP port old changed to new in
+    every Ethernet/IPv4 packet (the bundled captures; TCP checksums are not
+    fixed: Wireshark does not check them by default)."""
+    import struct
+    data = bytearray(open(src, "rb").read())
+    off, endian = 0, "<"
+    while off + 12 <= len(data):
+        if data[off:off + 4] == b"\x0a\x0d\x0d\x0a":
+            endian = "<" if data[off + 8:off + 12] == b"\x4d\x3c\x2b\x1a" else ">"
+        btype, blen = struct.unpack_from(endian + "II", data, off)
+        if blen < 12:
+            raise ValueError("bad block length at %d" % off)
+        if btype == 6:
+            pkt, caplen = off + 28, struct.unpack_from(endian + "I", data, off + 20)[0]
+            if caplen >= 34 and data[pkt + 12:pkt + 14] == b"\x08\x00" and data[pkt + 23] == 6:
+                tcp = pkt + 14 + (data[pkt + 14] & 0x0f) * 4
+                for at in (tcp, tcp + 2):
+                    if at + 2 <= pkt + caplen and struct.unpack_from(">H", data, at)[0] == old:
+                        struct.pack_into(">H", data, at, new)
+        off += blen
+    with open(dst, "wb") as f:
+        f.write(data)
+    os.chmod(dst, 0o644)

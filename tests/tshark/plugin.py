@@ -6,7 +6,7 @@ import re
 import shutil
 import subprocess
 
-from .common import (ALL_CAPTURES, SIG_FIELDS, TUME_EDGE, TUME_SIGNALLING, check, check_eq, msg_list,
+from .common import (ALL_CAPTURES, rewrite_tcp_port, SIG_FIELDS, TUME_EDGE, TUME_SIGNALLING, check, check_eq, msg_list,
                      per_stream, split, strip_tume)
 
 # Every name of ../shared/protocol/FIELDS.md, plus the plugin's additions.
@@ -224,3 +224,39 @@ def case_tls_front(env):
         plugin = env.run(["-n", "-r", cut, "-V"] + ["-o", keys[0]])
         check_eq(strip_tume(plugin).count("Server Name Indication extension"),
                  stock.count("Server Name Indication extension"), "%s: TLS's own view unchanged" % what)
+
+
+def case_offport_flows(env):
+    """TLS on a port TCP does not give to TLS (the bundled captures moved to
+    port 8443, read with Decode As): the post-dissector skips the
+    conversation lookup for packets with no TLS in them on such ports only
+    while no flow of the file sits on such ports.  Every packet with payload
+    of the flow is still marked, the TCP segments of reassembled records
+    included, in one pass (from the packet that proved the flow) and with
+    -2, and the messages are those of 443.  The TLS front is set only on
+    ports TCP gives to TLS, so there is no SNI or certificate evidence here,
+    and a keyless flow is not found at all, as before the skip."""
+    da = ["-d", "tcp.port==8443,tls"]
+    for name in ("tume-signalling-tls12", "tume-api-keepalive"):
+        moved = os.path.join(env.root, name + "-8443.pcapng")
+        rewrite_tcp_port(env.cap(name), moved, 443, 8443)
+        want = env.fields(moved, ["frame.number"], filt="tcp.len > 0", plugin=False)
+        check(len(want) > 20, "%s: payload frames" % name)
+        for two in (False, True):
+            got = env.fields(moved, ["frame.number"], filt="tume", two_pass=two, extra=da)
+            check(got, "%s on 8443: TU Me" % name)
+            # one pass: from the packet that proved the flow on (no front,
+            # so no SNI: the first SIP message or Host header), every one
+            want_here = want if two else [w for w in want if int(w[0]) >= int(got[0][0])]
+            check_eq(got, want_here, "%s on 8443%s: every payload frame marked" % (name, " -2" if two else ""))
+        types = lambda cap, extra: [t for r in env.fields(cap, ["tume.msg_type"], filt="tume.msg_type",
+                                                            two_pass=True, extra=extra) for t in split(r[0])]
+        on443, on8443 = types(env.cap(name), []), types(moved, da)
+        # the keep-alives before the first SIP message are the port's (no evidence yet)
+        first = next(i for i, t in enumerate(on443) if not t.startswith("keepalive-"))
+        check_eq(on8443, on443[first:] if name.startswith("tume-signalling") else on443,
+                 "%s on 8443: the messages of 443" % name)
+    moved = os.path.join(env.root, "nokeys-8443.pcapng")
+    rewrite_tcp_port(env.cap("tume-signalling-tls12-nokeys"), moved, 443, 8443)
+    check_eq(env.fields(moved, ["frame.number"], filt="tume", two_pass=True, extra=da), [],
+             "keyless on 8443: no evidence in clear without the front")
