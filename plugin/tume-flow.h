@@ -104,6 +104,7 @@ typedef struct tume_flow {
     /* Encrypted records read by their sizes (tume-tls.c), first pass, on a
      * TU Me flow whose data is not decrypted: */
     gboolean         enc_on;         /* the front stays on to read them */
+    gboolean         enc_lost;       /* the front lost the record boundaries: no more sizes */
     guint32          enc_client_finished; /* TLS 1.3: frame of the client's Finished (0: not yet) */
     guint8           enc_tickets;    /* TLS 1.3: TUME_ENC_TICKETS_*, the window of NewSessionTickets */
     guint32          enc_ping;       /* a ping no pong answered yet: its frame (0: none) */

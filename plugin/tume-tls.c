@@ -333,8 +333,14 @@ read_records(tume_flow_t *flow, packet_info *pinfo, tvbuff_t *tvb, gboolean *app
         gsize rl;
         tume_tls_record_t r = tume_tls_record(p + off, len - off, &type, &version, &body, &rl);
         if (r == TUME_TLS_RECORD_NOT_TLS) {
-            *retire = TRUE;       /* not TLS (or lost in it): nothing more to learn */
-            flow->enc_on = FALSE; /* nor any record size to trust */
+            /* Reading record sizes, the rest of this data is skipped, as
+             * TLS skips it ("Ignored Unknown Record"): the next segment
+             * starts afresh.  Otherwise, not TLS (or lost in it): nothing
+             * more to learn. */
+            if (flow->enc_on)
+                return;
+            *retire = TRUE;
+            flow->enc_lost = TRUE;
             return;
         }
         if (r == TUME_TLS_RECORD_PARTIAL)
@@ -394,7 +400,9 @@ enc_read(tume_flow_t *flow, packet_info *pinfo, tvbuff_t *tvb, wmem_array_t *app
     int role = kind == TUME_FLOW_SIGNALLING ? 1 : kind == TUME_FLOW_PROVISIONING ? 2 : 0;
     if (dir < 0 || role == 0)
         return;
-    flow->enc_on = TRUE;
+    /* the front stays, unless it lost the record boundaries in this call
+     * (the records before that point are still read) */
+    flow->enc_on = !flow->enc_lost;
     tume_pkt_t *pkt = NULL;
     for (guint i = 0; i < n; i++) {
         const app_record_t *ar = (const app_record_t *)wmem_array_index(app_records, i);

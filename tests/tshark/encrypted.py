@@ -233,3 +233,35 @@ def case_enc_corrupted(env):
             env.run(["-n", "-r", out, "-V", "-z", "tume,tree", "-z", "tume,flows"], extra_env=e)
             guessed += sum(1 for r in one if r[2])
     check(guessed > 0, "some records were still read by size")
+
+
+def case_enc_lost_record(env):
+    """A record header destroyed in the middle of a keyless flow (its
+    content type zeroed): Wireshark's TLS shows it as an ignored record and
+    reads on; so does the plugin: that record is not read by size, every
+    other one is, as in the intact capture, one pass and -2 alike."""
+    import os
+    from mutate_captures import pcapng_layout
+    src = env.cap("tume-signalling-tls12-nokeys")
+    data = bytearray(open(src, "rb").read())
+    pkts, _ = pcapng_layout(data)
+    intact = env.fields(src, ["frame.number", "tume.enc.guess"], filt="tume.enc.guess")
+    check(len(intact) > 10, "records read by size in the intact capture")
+    # a frame in the middle of the dialogue that holds a record header
+    victim, at = None, -1
+    for r in intact[len(intact) // 2:]:
+        off, caplen = pkts[int(r[0]) - 1]
+        at = bytes(data[off:off + caplen]).find(b"\x17\x03\x03")
+        if at > 0:
+            victim = int(r[0])
+            break
+    check(victim is not None, "a frame in the middle holds a record header")
+    data[off + at] = 0
+    broken = os.path.join(env.root, "lost-record.pcapng")
+    with open(broken, "wb") as f:
+        f.write(data)
+    os.chmod(broken, 0o644)
+    want = [r for r in intact if int(r[0]) != victim]
+    for two in (False, True):
+        got = env.fields(broken, ["frame.number", "tume.enc.guess"], filt="tume.enc.guess", two_pass=two)
+        check_eq(got, want, "record of frame %d destroyed%s: the others read as before" % (victim, " (-2)" if two else ""))
