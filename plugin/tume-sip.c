@@ -325,11 +325,15 @@ step_aside(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_t *flo
     if (labelled)
         info_label(pinfo);
     call_sip(rest, pinfo, tree, tls_can_desegment);
-    if (pinfo->desegment_len != 0 && !worth_reassembling(rest, pinfo->desegment_offset)) {
+    if (pinfo->desegment_len != 0
+        && (tls_can_desegment == 0 || !worth_reassembling(rest, pinfo->desegment_offset))) {
         /* sip.tcp wants the next record glued to bytes that are no SIP
          * start (left over after a message): it would only read them, and
          * the messages of the next record, as a "Continuation".  Show them
-         * as data and let the next record start afresh. */
+         * as data and let the next record start afresh.  So also when it
+         * was told it cannot reassemble (behind keep-alives, or where TLS
+         * cannot): its "one more segment" for data with no line end does
+         * not ask whether it may. */
         int at = offset + pinfo->desegment_offset;
         pinfo->desegment_offset = 0;
         pinfo->desegment_len = 0;
