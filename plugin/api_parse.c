@@ -36,6 +36,19 @@ const tume_api_rule_t tume_api_builtin_rules[] = {
 };
 const guint tume_api_builtin_rule_count = G_N_ELEMENTS(tume_api_builtin_rules);
 
+gboolean
+tume_api_rule_is_builtin(const tume_api_rule_t *rule)
+{
+    for (guint i = 0; i < tume_api_builtin_rule_count; i++) {
+        const tume_api_rule_t *b = &tume_api_builtin_rules[i];
+        if (g_strcmp0(rule->method, b->method) == 0 && g_strcmp0(rule->path, b->path) == 0 &&
+            g_strcmp0(rule->keys, b->keys) == 0 && g_strcmp0(rule->type, b->type) == 0 &&
+            !rule->response == !b->response)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* ---- the guard in front of json-glib ---- */
 
 typedef struct {

@@ -90,6 +90,11 @@ typedef struct {
 extern const tume_api_rule_t tume_api_builtin_rules[];
 extern const guint tume_api_builtin_rule_count;
 
+/* Is the row exactly one of the built-in rows (same method, path, keys, type
+ * and direction)?  Such a row in the user's table is the shipped copy of the
+ * built-ins, and is tried with them, after the user's own rows. */
+gboolean tume_api_rule_is_builtin(const tume_api_rule_t *rule);
+
 /* The type of a message by the rules, content first: among rows of this
  * direction whose method matches and whose required keys are all present,
  * the one with the most keys (a path match breaks ties); else the first row

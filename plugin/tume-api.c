@@ -153,6 +153,12 @@ api_rules_rebuild(void)
         const api_uat_rec_t *r = &api_uat_recs[i];
         tume_api_rule_t rule = { r->method, r->path ? r->path : "*", r->keys ? r->keys : "", r->type,
                                  r->direction != NULL && strcmp(r->direction, "response") == 0 };
+        /* A row equal to a built-in one is the shipped copy of the built-ins
+         * (the profile's table, or Wireshark's global copy of it): it is
+         * tried where the built-ins are, after the user's own rows, so a row
+         * the user adds below the shipped ones still comes first. */
+        if (tume_api_rule_is_builtin(&rule))
+            continue;
         g_array_append_val(api_rules, rule);
     }
     g_array_append_vals(api_rules, tume_api_builtin_rules, tume_api_builtin_rule_count);

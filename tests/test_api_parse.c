@@ -369,6 +369,28 @@ test_shipped_table(void)
     g_free(text);
 }
 
+/* A row equal to a built-in one is recognised as such (it is tried with the
+ * built-ins, after the user's rows); a row that differs in any column is not. */
+static void
+test_rule_is_builtin(void)
+{
+    for (guint i = 0; i < tume_api_builtin_rule_count; i++)
+        g_assert_true(tume_api_rule_is_builtin(&tume_api_builtin_rules[i]));
+    const tume_api_rule_t reg = { "POST", "*/register", "msisdn,locale", "register", FALSE };
+    g_assert_true(tume_api_rule_is_builtin(&reg));
+    const tume_api_rule_t other[] = {
+        { "POST", "*/register", "msisdn,locale", "signup", FALSE },      /* type */
+        { "PUT", "*/register", "msisdn,locale", "register", FALSE },     /* method */
+        { "POST", "*/signup", "msisdn,locale", "register", FALSE },      /* path */
+        { "POST", "*/register", "msisdn", "register", FALSE },           /* keys */
+        { "POST", "*/register", "msisdn, locale", "register", FALSE },   /* keys, spelt otherwise */
+        { "POST", "*/register", "msisdn,locale", "register", TRUE },     /* direction */
+        { "*", "*", "accessToken", "token", FALSE },                     /* direction */
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(other); i++)
+        g_assert_false(tume_api_rule_is_builtin(&other[i]));
+}
+
 static void
 test_http_first_line(void)
 {
@@ -435,6 +457,7 @@ main(int argc, char **argv)
     g_test_add_func("/api/classify", test_classify);
     g_test_add_func("/api/reply-types", test_reply_types);
     g_test_add_func("/api/helpers", test_helpers);
+    g_test_add_func("/api/rule-is-builtin", test_rule_is_builtin);
     g_test_add_func("/api/http/first-line", test_http_first_line);
     g_test_add_func("/api/http/request-host", test_http_request_host);
     return g_test_run();

@@ -9,12 +9,20 @@ neither the checkout's permissions nor a system-wide install of the plugin
 can change what is tested.  "Stock" runs (plugin=False) point
 WIRESHARK_PLUGIN_DIR at an empty layout: same tshark, no plugin.
 
+Nothing installed on the machine reaches a test either: WIRESHARK_PLUGIN_DIR
+replaces the system plugin folder (a system-wide tume.so is not loaded), and
+WIRESHARK_DATA_DIR points at a private copy of Wireshark's global data folder
+without the files the plugin installs there (the global tume_api_messages
+table, profiles/TU Me), so every run starts from Wireshark's own defaults.
+Env checks both with `tshark -G folders` and `-G plugins`.
+
 Env.fields() returns one row per packet, one column per field; repeated
 values of a field are joined with AGG (split() undoes it).  Env.cpu()
 measures the CPU time of tshark itself (os.wait4 on the child).
 """
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import tempfile
@@ -96,6 +104,47 @@ def check_eq(got, want, what):
 
 # ---------------------------------------------------------------- environment
 
+# What `cmake --install`, the demo run as root and the .deb put into
+# Wireshark's global data folder.
+INSTALLED_DATA = ("tume_api_messages", os.path.join("profiles", "TU Me"))
+
+
+def system_data_dir(tshark):
+    """Wireshark's global data folder as this tshark reports it."""
+    out = subprocess.run([tshark, "-G", "folders"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         universal_newlines=True, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                                                       "LANG": "C.UTF-8"}).stdout
+    m = re.search(r"^Global configuration:\s*(.+)$", out, re.M)
+    if not m:
+        raise Failure("tshark -G folders names no global configuration folder:\n" + out)
+    return m.group(1).strip()
+
+
+def make_data_dir(dest, system, extra=None):
+    """A private global data folder at dest: links to every entry of the
+    system's, less INSTALLED_DATA, plus extra {relative path: source file}."""
+    os.makedirs(dest)
+    for name in sorted(os.listdir(system)):
+        src = os.path.join(system, name)
+        if name in INSTALLED_DATA:
+            continue
+        if name == "profiles" and os.path.isdir(src):
+            os.makedirs(os.path.join(dest, name))
+            for prof in sorted(os.listdir(src)):
+                if os.path.join(name, prof) not in INSTALLED_DATA:
+                    os.symlink(os.path.join(src, prof), os.path.join(dest, name, prof))
+            continue
+        os.symlink(src, os.path.join(dest, name))
+    for rel, src in (extra or {}).items():
+        target = os.path.join(dest, rel)
+        if os.path.isdir(src):
+            shutil.copytree(src, target)
+        else:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copy(src, target)
+    return dest
+
+
 class Env:
     def __init__(self, plugin, ws_version, captures, tshark):
         self.tshark = tshark
@@ -111,15 +160,48 @@ class Env:
         shutil.copytree(captures, self.cap_dir)
         self.home = os.path.join(self.root, "home")
         os.makedirs(self.home)
+        self.system_data_dir = system_data_dir(tshark)
+        self.data_dir = make_data_dir(os.path.join(self.root, "data"), self.system_data_dir)
+        self.n_data_dirs = 0
         self.drop = None
         if os.geteuid() == 0:
             nobody = pwd.getpwnam("nobody")
             for dirpath, dirnames, filenames in os.walk(self.root):
                 for n in dirnames + filenames:
-                    os.chmod(os.path.join(dirpath, n), 0o755 if n in dirnames else 0o644)
+                    q = os.path.join(dirpath, n)
+                    if not os.path.islink(q):      # the data folder's links lead to the system's files
+                        os.chmod(q, 0o755 if n in dirnames else 0o644)
             os.chown(self.home, nobody.pw_uid, nobody.pw_gid)
             self.drop = ["setpriv", "--reuid=%d" % nobody.pw_uid, "--regid=%d" % nobody.pw_gid,
                          "--clear-groups"]
+
+    def isolation_check(self):
+        """The runs see the private data folder and plugin folders, nothing
+        installed on the machine."""
+        for plugin in (True, False):
+            out = self.run(["-G", "folders"], plugin=plugin)
+            m = re.search(r"^Global configuration:\s*(.+)$", out, re.M)
+            check(m is not None and m.group(1).strip() == self.data_dir,
+                  "tshark reads the private data folder %s, not %r" % (self.data_dir, m and m.group(1)))
+            m = re.search(r"^Global Plugins:\s*(.+)$", out, re.M)
+            want = self.plugin_dir if plugin else self.stock_dir
+            check(m is not None and m.group(1).strip().startswith(want),
+                  "tshark's global plugin folder is the private %s, not %r" % (want, m and m.group(1)))
+            loaded = [l.split()[0] for l in self.run(["-G", "plugins"], plugin=plugin).splitlines() if l.strip()]
+            check(("tume.so" in loaded) == plugin, "tume.so loaded only from the private folder: %s" % loaded)
+
+    def data_dir_with(self, extra):
+        """Another private global data folder, with extra files as an
+        install would put them ({relative path: source})."""
+        self.n_data_dirs += 1
+        d = make_data_dir(os.path.join(self.root, "data-%d" % self.n_data_dirs), self.system_data_dir, extra)
+        if self.drop:
+            for dirpath, dirnames, filenames in os.walk(d):
+                for n in dirnames + filenames:
+                    q = os.path.join(dirpath, n)
+                    if not os.path.islink(q):
+                        os.chmod(q, 0o755 if n in dirnames else 0o644)
+        return d
 
     def cleanup(self):
         shutil.rmtree(self.root, ignore_errors=True)
@@ -134,6 +216,7 @@ class Env:
             "HOME": self.home,
             "LANG": "C.UTF-8",
             "WIRESHARK_PLUGIN_DIR": self.plugin_dir if plugin else self.stock_dir,
+            "WIRESHARK_DATA_DIR": self.data_dir,
         }
 
     def run(self, args, plugin=True, check_rc=True, wrapper=(), extra_env=None):

@@ -56,6 +56,13 @@ def valgrind_blocks(log):
     return blocks
 
 
+def case_isolation(env):
+    """Every run reads a private global data folder (Wireshark's, less what
+    the plugin installs there) and private plugin folders: a system-wide
+    tume.so, global table or global profile cannot change what the tests see."""
+    env.isolation_check()
+
+
 def case_memcheck(env):
     """valgrind on tshark with the plugin: no invalid access, no leak, in any
     record whose stack passes through tume.so (GnuTLS certificates included).

@@ -181,6 +181,61 @@ def case_api_message_table(env):
     check_eq(types[2:], API_FLOW[2:], "the rest of the flow")
 
 
+def case_api_message_table_installed(env):
+    """The shipped table holds the built-in rows.  However the plugin was
+    installed, a user's row still comes before them: with the table as
+    Wireshark's global copy (cmake --install, the demo as root, the .deb),
+    as the profile's table (install-user, the demo as a normal user; the
+    profile's own copy), and with a row added below the shipped ones in the
+    personal table (what the GUI's table editor writes).  Without a user row
+    the shipped table types exactly as no table does."""
+    import os
+    shipped = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "profile", "TU Me",
+                           "tume_api_messages")
+    cap = env.cap("tume-api-keepalive")
+    user_row = '"POST","*/register","msisdn,locale","signup","request"'
+    none = [t for r in env.fields(cap, ["tume.msg_type"], filt="tume.msg_type", two_pass=True)
+            for t in split(r[0])]
+    check_eq(none, API_FLOW, "no table at all")
+
+    def home_with(name, files):
+        home = os.path.join(env.root, name)
+        for rel, text in files.items():
+            path = os.path.join(home, ".config", "wireshark", rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(text)
+        if env.drop:
+            st = os.stat(env.home)
+            for dirpath, dirnames, filenames in os.walk(home):
+                for n in [dirpath] + [os.path.join(dirpath, f) for f in filenames]:
+                    os.chown(n, st.st_uid, st.st_gid)
+        return home
+
+    with open(shipped) as f:
+        table = f.read()
+    global_dir = env.data_dir_with({"tume_api_messages": shipped})
+    modes = [
+        ("global table", {"WIRESHARK_DATA_DIR": global_dir}, [], ['uat:tume_api_messages:' + user_row]),
+        ("profile table", {"HOME": home_with("home-profile", {"profiles/TU Me/tume_api_messages": table})},
+         ["-C", "TU Me"], ['uat:tume_api_messages:' + user_row]),
+        ("personal table, row added at the bottom",
+         {"HOME": home_with("home-appended", {"tume_api_messages": table + user_row + "\n"})}, [], []),
+        ("global and personal tables", {"WIRESHARK_DATA_DIR": global_dir,
+                                        "HOME": home_with("home-both", {"tume_api_messages": table})},
+         [], ['uat:tume_api_messages:' + user_row]),
+    ]
+    for what, extra_env, extra, opts in modes:
+        plain = [t for r in env.fields(cap, ["tume.msg_type"], filt="tume.msg_type", two_pass=True,
+                                       extra=extra, extra_env=extra_env) for t in split(r[0])]
+        if opts:
+            check_eq(plain, API_FLOW, "%s, no user row: the built-in types" % what)
+        types = [t for r in env.fields(cap, ["tume.msg_type"], filt="tume.msg_type", two_pass=True,
+                                       extra=extra, extra_env=extra_env, opts=opts) for t in split(r[0])]
+        check_eq(types[:2], ["signup", "signup_reply"], "%s: the user's row before the built-in register row" % what)
+        check_eq(types[2:], API_FLOW[2:], "%s: the rest of the flow" % what)
+
+
 def case_http_tls_bubbling(env):
     """Other HTTPS first, TU Me's provisioning API after it: Wireshark then
     tries http_tls before the plugin's heuristic (it moves the heuristic
