@@ -837,9 +837,11 @@ tume_api_register(module_t *module)
     api_rules_rebuild();
 
     /* The HTTP hand-off's protocol is a name only ("pino"): it adds no layer
-     * and no filter field of its own. */
+     * and no filter field of its own.  Its short name (Analyze > Enabled
+     * Protocols) must not be Wireshark's HTTP's. */
     proto_tume_http = proto_register_protocol_in_name_only("HTTP on a TU Me flow (read by the TU Me plugin)",
-                                                           "HTTP", "tume_http", proto_tume, FT_PROTOCOL);
+                                                           "TU Me HTTP reader", "tume_http", proto_tume,
+                                                           FT_PROTOCOL);
     tume_http_handle = register_dissector("tume_http", dissect_tume_http, proto_tume_http);
 }
 

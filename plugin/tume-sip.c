@@ -499,6 +499,10 @@ dissect_tume_sip_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
     int offset = 0;
     gboolean after_keepalives = FALSE;   /* keep-alives, and no message yet, in this data */
 
+    /* Expert infos are filed under pinfo->current_proto, which a call to a
+     * name-only protocol's handle leaves as the caller's (TLS): they are TU
+     * Me's.  call_dissector_work() restores it when we return. */
+    pinfo->current_proto = "TU Me";
     tume_flow_set_decrypted(flow, pinfo);
     if (flow->sip_stream == TUME_SIP_STREAM_OTHER && !before_decision(pinfo, flow)) {
         hand_to_port_dissector(tvb, pinfo, tree, 0, tls_can_desegment);
@@ -760,9 +764,11 @@ tume_sip_register(void)
     /* The stream handle's protocol is a name only ("pino"): TLS shows it as
      * the application data protocol, but it adds no layer, so a SIP flow
      * that is not TU Me lists no TU Me protocol in frame.protocols.  It is
-     * enabled with TU Me. */
+     * enabled with TU Me.  Analyze > Enabled Protocols lists it by its short
+     * name, which must not be Wireshark's SIP's. */
     proto_tume_sip = proto_register_protocol_in_name_only("SIP stream (framed by the TU Me plugin)",
-                                                          "SIP", "tume_sip", proto_tume, FT_PROTOCOL);
+                                                          "TU Me SIP framing", "tume_sip", proto_tume,
+                                                          FT_PROTOCOL);
     tume_sip_handle = register_dissector("tume_sip", dissect_tume_sip_stream, proto_tume_sip);
 }
 

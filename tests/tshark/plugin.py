@@ -63,6 +63,43 @@ def case_isolation(env):
     env.isolation_check()
 
 
+def case_expert_protocol(env):
+    """Every TU Me expert info is filed under the protocol "TU Me" (-z expert,
+    and the GUI's Expert Information): the signalling items are added while
+    TLS calls the plugin's SIP stream, which used to file them under "TLS"."""
+    import re
+    seen = 0
+    for name in ALL_CAPTURES + ["tume-signalling-tls12-nokeys", "tume-api-keepalive-nokeys",
+                                "tume-signalling-cbc", "tume-signalling-chacha20"]:
+        out = env.run(["-n", "-r", env.cap(name), "-q", "-z", "expert"])
+        for line in out.splitlines():
+            m = re.match(r"^\s*(\d+)\s+(\S+)\s+(.{1,30}?)\s{2}(\S.*)$", line)
+            if not m or not m.group(4).startswith("TU Me"):
+                continue
+            seen += 1
+            check_eq(m.group(3).strip(), "TU Me", "%s: protocol of the expert info %r" % (name, m.group(4)))
+    check(seen > 50, "TU Me expert infos were found (%d)" % seen)
+
+
+def case_protocol_names(env):
+    """The plugin's name-only protocols (its SIP stream and its HTTP reader)
+    are listed in Analyze > Enabled Protocols by their short names: none may
+    be the short name of a protocol Wireshark has (SIP, HTTP), so that nobody
+    switches off the wrong one."""
+    def protocols(plugin):
+        rows = [l.split("\t") for l in env.run(["-G", "protocols"], plugin=plugin).splitlines()]
+        return {r[2]: (r[0], r[1]) for r in rows if len(r) >= 3}
+    stock, mine = protocols(False), protocols(True)
+    ours = {f: v for f, v in mine.items() if f not in stock}
+    check({"tume", "tume_sip", "tume_http"} <= set(ours), "the plugin's protocols are listed: %s" % sorted(ours))
+    stock_short = {v[1].lower() for v in stock.values()}
+    stock_long = {v[0].lower() for v in stock.values()}
+    for f, (long_name, short) in sorted(ours.items()):
+        check(short.lower() not in stock_short, "%s: short name %r is also a Wireshark protocol's" % (f, short))
+        check(long_name.lower() not in stock_long, "%s: name %r is also a Wireshark protocol's" % (f, long_name))
+        check("TU Me" in short, "%s: short name %r says it is TU Me's" % (f, short))
+
+
 def case_memcheck(env):
     """valgrind on tshark with the plugin: no invalid access, no leak, in any
     record whose stack passes through tume.so (GnuTLS certificates included).
