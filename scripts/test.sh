@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite: install what is missing, build with warnings as
 # errors, then
+#   0. where scripts/demo.sh installs the plugin and the profile, as the
+#      README says: for a normal user (the demo run as "nobody" with a
+#      private HOME), and for root when TUME_ROOT_DEMO_RAN=1 says that the
+#      demo ran as root first (CI: .ci/run) (tests/install_check.sh);
 #   1. every unit and tshark test through ctest (Wireshark of this machine);
 #   2. hostile input, the CI budget: the three libFuzzer harnesses for 60 s
 #      each, and 200 mutated captures through tshark with the plugin built
@@ -9,13 +13,16 @@
 #      Debian chroots with Wireshark 4.0, 4.4 and 4.6 (scripts/matrix.sh;
 #      needs root).
 #     sudo bash scripts/test.sh      (CI: bash .ci/run, as root)
-# TUME_TEST_STAGES (default "ctest hostile matrix") picks stages.
+# TUME_TEST_STAGES (default "install ctest hostile matrix") picks stages.
+# What is installed on the machine (a system-wide tume.so, the global
+# profile and message table) does not change what the tests see: they run
+# tshark and Wireshark with private plugin and data folders.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 . scripts/deps.sh
 
-stages=${TUME_TEST_STAGES:-ctest hostile matrix}
+stages=${TUME_TEST_STAGES:-install ctest hostile matrix}
 tume_install_deps $TUME_TEST_PACKAGES
 build=${TUME_BUILD_DIR:-build-test}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTUME_WERROR=ON
@@ -54,6 +61,8 @@ run_stage() {   # run_stage NAME COMMAND...: runs it, adds its own counts up
 rc=0
 for s in $stages; do
     case "$s" in
+        install)
+            run_stage install bash tests/install_check.sh ${TUME_ROOT_DEMO_RAN:+--root-demo-ran} || rc=1 ;;
         ctest)
             run_stage ctest bash -c "cd '$build' && ctest -j$(nproc) --output-on-failure" || rc=1 ;;
         hostile)

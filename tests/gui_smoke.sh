@@ -30,8 +30,11 @@ trap cleanup EXIT
 chmod 755 "$root"
 mkdir -p "$root/plugins/$ver/epan" "$root/empty/$ver/epan" "$root/home/.config/wireshark" "$root/run"
 cp "$plugin" "$root/plugins/$ver/epan/tume.so"
+# Wireshark's data folder without what the plugin installs there: a
+# system-wide install (global profile and table) does not reach the test
+python3 "$top/tests/make_data_dir.py" "$root/data" >/dev/null
 cmake "-DSRC=$top/profile/TU Me" "-DDEST=$root/home/.config/wireshark/profiles/TU Me" \
-      -DDEFAULT_COLORFILTERS=/usr/share/wireshark/colorfilters -P "$top/cmake/install-profile.cmake" >/dev/null
+      "-DDEFAULT_COLORFILTERS=$root/data/colorfilters" -P "$top/cmake/install-profile.cmake" >/dev/null
 # a big main window, so that the columns show
 cat > "$root/home/.config/wireshark/recent_common" <<'EOF'
 gui.geometry_main_x: 0
@@ -61,7 +64,7 @@ display=":$(head -1 "$root/display")"
 
 run_wireshark() {   # run_wireshark PLUGIN_DIR OUT ERR
     "${as_user[@]}" env -i PATH="$PATH" HOME="$root/home" DISPLAY="$display" LANG=C.UTF-8 \
-        XDG_RUNTIME_DIR="$root/run" WIRESHARK_PLUGIN_DIR="$1" \
+        XDG_RUNTIME_DIR="$root/run" WIRESHARK_PLUGIN_DIR="$1" WIRESHARK_DATA_DIR="$root/data" \
         wireshark -C "TU Me" -r "$root/mixed.pcapng" -o "tls.keylog_file:$root/mixed.keys" \
         -Y tume.msg_type -z tume,flows >"$2" 2>"$3" &
     wpid=$!

@@ -345,6 +345,12 @@ class Env:
                     % args.timing_plugin)
         self.home = os.path.join(self.root, "home")
         os.makedirs(self.home)
+        # Wireshark's data folder less what the plugin installs there (the
+        # global message table and profile): what is installed on the
+        # machine does not change the runs (tests/tshark/common.py)
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from tshark.common import make_data_dir, system_data_dir
+        self.data_dir = make_data_dir(os.path.join(self.root, "data"), system_data_dir(self.tshark))
         self.work = os.path.join(self.root, "work")
         os.makedirs(self.work)
         self.drop = None
@@ -372,10 +378,12 @@ class Env:
         os.chmod(top, 0o755)
         for dirpath, dirnames, filenames in os.walk(top):
             for n in dirnames:
-                os.chmod(os.path.join(dirpath, n), 0o755)
+                if not os.path.islink(os.path.join(dirpath, n)):
+                    os.chmod(os.path.join(dirpath, n), 0o755)
             for n in filenames:
                 p = os.path.join(dirpath, n)
-                os.chmod(p, 0o755 if n.endswith(".so") else 0o644)
+                if not os.path.islink(p):      # the data folder's links lead to the system's files
+                    os.chmod(p, 0o755 if n.endswith(".so") else 0o644)
 
     def cleanup(self):
         shutil.rmtree(self.root, ignore_errors=True)
@@ -391,6 +399,7 @@ class Env:
             "HOME": home or self.home,
             "LANG": "C.UTF-8",
             "WIRESHARK_PLUGIN_DIR": layout_dir or self.layouts[which],
+            "WIRESHARK_DATA_DIR": self.data_dir,
             "WIRESHARK_ABORT_ON_DISSECTOR_BUG": "1",
         }
         if self.preload.get(which):

@@ -82,3 +82,27 @@ def case_message_bytes(env):
                                       "%s: %s points at the JSON body (%r)" % (where, f.get("name"), body[:40]))
                                 checked["body"] += 1
     check(all(checked.values()), "SIP messages, API messages and JSON facts were all checked: %s" % checked)
+    # the tume item itself (README, "In the Wireshark GUI"): the whole frame,
+    # except on a packet with a signalling message or keep-alive, where it is
+    # the decrypted data from the first message on (the Decrypted TLS or
+    # reassembled tab), starting with that message's subtree
+    kinds = {"frame": 0, "sip": 0}
+    for name in ("tume-signalling-tls12", "tume-api-keepalive", "tume-signalling-tls12-nokeys"):
+        root = ET.fromstring(env.run(["-n", "-r", env.cap(name), "-Y", "tume", "-T", "pdml", "-2"]))
+        for pkt in root.findall("packet"):
+            frame = next(p for p in pkt.findall("proto") if p.get("name") == "frame")
+            tume = next(p for p in pkt.findall("proto") if p.get("name") == "tume")
+            subs = [f for f in tume.findall("field") if (f.get("show") or "").startswith("Signalling message: ")]
+            where = "%s frame %s" % (name, pkt.find(".//field[@name='frame.number']").get("show"))
+            if subs:
+                check_eq((tume.get("pos"), subs[0].get("pos")), ("0", "0"),
+                         "%s: the tume item and the first message start together" % where)
+                check(int(subs[0].get("size")) <= int(tume.get("size")),
+                      "%s: the tume item covers the decrypted data from the first message on (%s bytes, "
+                      "the message %s)" % (where, tume.get("size"), subs[0].get("size")))
+                kinds["sip"] += 1
+            else:
+                check_eq((tume.get("pos"), tume.get("size")), ("0", frame.get("size")),
+                         "%s: the tume item covers the frame" % where)
+                kinds["frame"] += 1
+    check(all(kinds.values()), "both kinds of tume item were checked: %s" % kinds)
