@@ -99,6 +99,20 @@ def case_profile(env):
         check_eq((cols["TU Me type"], cols["TU Me flow"], cols["Certificate issuer"]),
                  (",".join(split(types)), flow, issuer), "frame %d: the TU Me columns" % n)
     check(any(c["TU Me type"] for c, _, _ in rows.values()), "some frames have a TU Me type")
+    # column widths (recent): one for every column of the profile, wide
+    # enough for the longest TU Me type and the issuer at ~8 pixels a character
+    with open(os.path.join(dest, "preferences")) as f:
+        prefs = f.read()
+    fmts = re.findall(r'^\s*"[^"]*",\s*"([^"]+)"', prefs.split("gui.column.format:")[1], re.M)
+    with open(os.path.join(dest, "recent")) as f:
+        recent = f.read()
+    widths = dict((k.strip('"'), int(v)) for k, v in re.findall(r'^\s*("[^"]+"|%\w+),\s*(\d+)', recent, re.M))
+    colkeys = [f if not f.startswith("%Cus:") else "%Cus:" + f.split(":")[1] for f in fmts]
+    check_eq(sorted(widths), sorted(colkeys), "recent has a width for each column of the profile")
+    longest = max(len(t) for t in ("account_delete_reply", "push_register_reply", "keepalive-ping"))
+    check(widths["%Cus:tume.msg_type"] >= 8 * longest, "the TU Me type column fits %d characters" % longest)
+    check(widths["%Cus:tume.cert.issuer"] >= 8 * len("CN=TU Test Issuing CA,O=Telefonica Test PKI,C=ES"),
+          "the issuer column fits the bundled issuers")
     # colours: every packet gets the colours of the first rule of the
     # profile's colorfilters that matches it (Wireshark's defaults and the TU
     # Me rules alike); problems keep Wireshark's colours
