@@ -42,6 +42,7 @@ static int proto_tume_sip = -1;
 
 static dissector_handle_t tume_sip_handle;
 static dissector_handle_t sip_tcp_handle;
+static int proto_sip = -1;          /* Wireshark's SIP: the heuristic steps aside while it is disabled */
 static dissector_table_t tls_port_table;
 static dissector_handle_t http_tls_handle, tume_http_handle;
 
@@ -697,6 +698,11 @@ dissect_tume_sip_heur_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, v
 
     if (!tume_cfg->sip_heuristic || sip_tcp_handle == NULL)
         return FALSE;
+    /* With SIP disabled (--disable-protocol sip, Enabled Protocols) there is
+     * no SIP to hand the stream to: the data stays with whoever stock gives
+     * it to (HTTP on 443). */
+    if (proto_sip > 0 && !proto_is_protocol_enabled(find_protocol_by_id(proto_sip)))
+        return FALSE;
     avail = tvb_captured_length(tvb);
     if (avail == 0)
         return FALSE;
@@ -776,6 +782,7 @@ void
 tume_sip_handoff(void)
 {
     sip_tcp_handle = find_dissector_add_dependency("sip.tcp", proto_tume);
+    proto_sip = proto_get_id_by_filter_name("sip");
     tls_port_table = find_dissector_table("tls.port");
     http_tls_handle = find_dissector("http-over-tls");
     tume_http_handle = find_dissector("tume_http");

@@ -293,3 +293,19 @@ def case_hostile_info_column_handshake(env):
             check_eq(r[4][len("TU Me: "):].rstrip(" |"), stock[f][4].rstrip(" |"),
                      "%s frame %s: Info without 'TU Me: ', against stock as on 5061" % (name, f))
     check(seen > 0, "no frame with both a TLS handshake record and a SIP message: the check says nothing")
+
+
+def case_hostile_sip_disabled(env):
+    """Issue 20, defect 4: with Wireshark's SIP disabled (--disable-protocol
+    sip) the plugin's SIP heuristic claimed the stream all the same, and the
+    frames stock shows as HTTP became "data". With SIP disabled it steps
+    aside: every frame dissects as stock's, but for the tume layer."""
+    fields = ["frame.number", "frame.protocols", "http.request.method", "http.response.code", "data.len"]
+    for name in ("tume-signalling-tls12", "other-sip-tls", "tume-signalling-edge"):
+        cap = env.cap(name)
+        stock = env.fields(cap, fields, extra=["--disable-protocol", "sip"], plugin=False)
+        mine = env.fields(cap, fields, extra=["--disable-protocol", "sip"])
+        for r in mine:
+            r[1] = ":".join(p for p in r[1].split(":") if p != "tume")
+        check_eq(mine, stock, "%s with SIP disabled: the same layers, HTTP and data as stock" % name)
+        check(any(r[2] or r[3] for r in stock), "%s: stock reads the SIP as HTTP (the case is real)" % name)
