@@ -8,6 +8,26 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+gchar *
+tume_dn_printable(const char *s, gsize len)
+{
+    GString *out;
+
+    if (s == NULL)
+        return g_strdup("");
+    out = g_string_sized_new(len + 1);
+    for (gsize i = 0; i < len; i++) {
+        guint8 c = (guint8)s[i];
+        if (c < 0x20 || c == 0x7f)
+            g_string_append_printf(out, "\\%02X", c);
+        else
+            g_string_append_c(out, (gchar)c);
+    }
+    gchar *valid = g_utf8_make_valid(out->str, (gssize)out->len);
+    g_string_free(out, TRUE);
+    return valid;
+}
+
 static gchar *
 dn_string(gnutls_x509_crt_t crt, gboolean issuer)
 {
@@ -16,7 +36,7 @@ dn_string(gnutls_x509_crt_t crt, gboolean issuer)
                     : gnutls_x509_crt_get_dn3(crt, &d, 0);
     if (rc < 0 || d.data == NULL)
         return g_strdup("");
-    gchar *s = g_strndup((const gchar *)d.data, d.size);
+    gchar *s = tume_dn_printable((const char *)d.data, d.size);
     gnutls_free(d.data);
     return s;
 }
@@ -28,7 +48,9 @@ subject_cn(gnutls_x509_crt_t crt)
     size_t size = sizeof buf;
     if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, buf, &size) < 0)
         return NULL;
-    return g_strndup(buf, MIN(size, sizeof buf - 1));
+    if (size >= sizeof buf || memchr(buf, '\0', size) != NULL)
+        return NULL;                 /* a NUL inside: no name (see collect_sans) */
+    return g_strndup(buf, size);
 }
 
 static void
@@ -45,8 +67,10 @@ collect_sans(gnutls_x509_crt_t crt, GPtrArray *out)
             continue;            /* a name longer than any host name: skip it */
         if (type < 0)
             break;
-        if (type == GNUTLS_SAN_DNSNAME)
-            g_ptr_array_add(out, g_strndup(buf, MIN(size, sizeof buf - 1)));
+        /* a dNSName with a NUL inside is no name: never compared (the NUL
+         * would cut "jajah.com\\0.evil.example" to a TU Me name) */
+        if (type == GNUTLS_SAN_DNSNAME && size < sizeof buf && memchr(buf, '\0', size) == NULL)
+            g_ptr_array_add(out, g_strndup(buf, size));
     }
 }
 

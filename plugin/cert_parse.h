@@ -38,4 +38,11 @@ gboolean tume_cert_name_covers(const char *pattern, const char *host);
 /* Does the certificate (its SANs, or its CN when it has no dNSName SAN) cover host? */
 gboolean tume_cert_covers_host(const tume_cert_t *cert, const char *host);
 
+/* A distinguished name as GnuTLS wrote it (len bytes, NULs included), made
+ * safe to show and to print in one cell of a table: every control byte
+ * (below 0x20, and 0x7f) written as RFC 4514's "\\XX", and byte sequences
+ * that are not UTF-8 replaced (U+FFFD), so the result is valid UTF-8 with
+ * no tab, line end or NUL.  Newly allocated (g_free). */
+gchar *tume_dn_printable(const char *s, gsize len);
+
 #endif /* TUME_CERT_PARSE_H */

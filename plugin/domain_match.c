@@ -153,3 +153,49 @@ tume_user_agent_matches(const tume_strlist_t *list, const guint8 *ua, gsize len)
     }
     return FALSE;
 }
+
+gboolean
+tume_host_name_valid(const guint8 *s, gsize len)
+{
+    gsize label = 0;
+
+    if (s == NULL || len == 0)
+        return FALSE;
+    if (s[len - 1] == '.')
+        len--;                                  /* the root's dot */
+    if (len == 0 || len > 253)
+        return FALSE;
+    for (gsize i = 0; i < len; i++) {
+        guint8 c = s[i];
+        if (c == '.') {
+            if (label == 0)
+                return FALSE;                   /* empty label */
+            label = 0;
+        } else if (g_ascii_isalnum(c) || c == '-' || c == '_') {
+            if (++label > 63)
+                return FALSE;
+        } else {
+            return FALSE;
+        }
+    }
+    return label > 0;
+}
+
+gchar *
+tume_printable(const guint8 *s, gsize len, gsize max_in)
+{
+    GString *out;
+
+    if (s == NULL)
+        return g_strdup("");
+    len = MIN(len, max_in);
+    out = g_string_sized_new(len + 1);
+    for (gsize i = 0; i < len; i++) {
+        guint8 c = s[i];
+        if (c >= 0x20 && c < 0x7f && c != '\\')
+            g_string_append_c(out, (gchar)c);
+        else
+            g_string_append_printf(out, "\\x%02x", c);
+    }
+    return g_string_free(out, FALSE);
+}

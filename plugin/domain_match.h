@@ -54,4 +54,17 @@ tume_role_t tume_host_role(const tume_strlist_t *signalling, const tume_strlist_
  * ("TU Me/1.0 (iPhone)" names "TU Me"; "Tumeric/2" does not name "TUMe"). */
 gboolean tume_user_agent_matches(const tume_strlist_t *list, const guint8 *ua, gsize len);
 
+/* TRUE if the bytes are a DNS host name as RFC 1123 writes it: labels of 1
+ * to 63 letters, digits, '-' or '_' (seen in the wild), separated by single
+ * dots, an optional final dot, at most 253 characters.  Anything else (a NUL,
+ * a tab, a non-ASCII byte, an empty label) is not a name a TLS client asked
+ * for, and is never evidence. */
+gboolean tume_host_name_valid(const guint8 *s, gsize len);
+
+/* The bytes made safe to show and to print in one cell of a table: printable
+ * ASCII kept, a backslash and every other byte written as \xNN (so the
+ * result is ASCII, holds no tab, line end or NUL, and tells every byte).
+ * At most max_in bytes are read.  Newly allocated (g_free). */
+gchar *tume_printable(const guint8 *s, gsize len, gsize max_in);
+
 #endif /* TUME_DOMAIN_MATCH_H */

@@ -267,11 +267,17 @@ read_handshake(tume_flow_t *flow, packet_info *pinfo, const guint8 *p, gsize len
             copy_address_wmem(wmem_file_scope(), &flow->server_addr, &pinfo->dst);
             flow->server_port = pinfo->destport;
             if (flow->sni == NULL && tume_tls_client_hello_sni(b, body.len, &sp)) {
-                flow->sni = (const gchar *)wmem_strndup(wmem_file_scope(), (const gchar *)b + sp.off,
-                                                         MIN(sp.len, (gsize)TUME_HOST_MAX));
-                guint32 ev = tume_host_evidence(flow->sni, TUME_EV_SNI, &flow->host_kind);
-                if (ev)
-                    tume_flow_add_evidence(flow, pinfo, ev);
+                /* shown as given, every byte told (a NUL, tab or line end in
+                 * it can neither cut the name nor forge output); evidence
+                 * only if it is a host name at all */
+                gchar *shown = tume_printable(b + sp.off, sp.len, TUME_HOST_MAX);
+                flow->sni = (const gchar *)wmem_strdup(wmem_file_scope(), shown);
+                g_free(shown);
+                if (tume_host_name_valid(b + sp.off, sp.len)) {
+                    guint32 ev = tume_host_evidence(flow->sni, TUME_EV_SNI, &flow->host_kind);
+                    if (ev)
+                        tume_flow_add_evidence(flow, pinfo, ev);
+                }
             }
         } else if (type == TUME_TLS_HS_SERVER_HELLO && flow->cipher_suite == 0 && tume_flow_from_server(flow, pinfo)) {
             guint16 suite, version;

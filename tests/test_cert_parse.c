@@ -112,6 +112,26 @@ test_name_covers(void)
     g_assert_false(tume_cert_name_covers("api.tu.com", "xapi.tu.com"));
 }
 
+static void
+test_dn_printable(void)
+{
+    static const char dn[] = "CN=a\tb\nc,O=x\0y,C=ES";
+    gchar *p = tume_dn_printable(dn, sizeof dn - 1);
+    g_assert_cmpstr(p, ==, "CN=a\\09b\\0Ac,O=x\\00y,C=ES");
+    g_free(p);
+    /* RFC 4514 escapes and UTF-8 are kept; bytes that are not UTF-8 are replaced */
+    p = tume_dn_printable("CN=Telef\xc3\xb3nica\\, S.A.", strlen("CN=Telef\xc3\xb3nica\\, S.A."));
+    g_assert_cmpstr(p, ==, "CN=Telef\xc3\xb3nica\\, S.A.");
+    g_free(p);
+    p = tume_dn_printable("CN=\xff\xfe", 5);
+    g_assert_true(g_utf8_validate(p, -1, NULL));
+    g_assert_cmpstr(p, ==, "CN=\xef\xbf\xbd\xef\xbf\xbd");
+    g_free(p);
+    p = tume_dn_printable(NULL, 4);
+    g_assert_cmpstr(p, ==, "");
+    g_free(p);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -120,5 +140,6 @@ main(int argc, char **argv)
     g_test_add_func("/cert/self-signed-ca", test_self_signed_ca);
     g_test_add_func("/cert/bad-input", test_bad_input);
     g_test_add_func("/cert/name-covers", test_name_covers);
+    g_test_add_func("/cert/dn-printable", test_dn_printable);
     return g_test_run();
 }

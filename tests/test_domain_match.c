@@ -119,6 +119,57 @@ test_list_cap(void)
     g_string_free(s, TRUE);
 }
 
+#define B(lit) (const guint8 *)(lit), sizeof(lit) - 1
+
+static void
+test_host_name_valid(void)
+{
+    g_assert_true(tume_host_name_valid(B("sip.tume.jajah.com")));
+    g_assert_true(tume_host_name_valid(B("sip.tume.jajah.com.")));
+    g_assert_true(tume_host_name_valid(B("a")));
+    g_assert_true(tume_host_name_valid(B("_sip._tls.example-1.org")));
+    g_assert_true(tume_host_name_valid(B("10.0.0.1")));
+    /* a NUL, a tab, a line end, a space, non-ASCII, empty labels, lengths */
+    g_assert_false(tume_host_name_valid(B("jajah.com\0evil.ex")));
+    g_assert_false(tume_host_name_valid(B("a\tb.jajah.com")));
+    g_assert_false(tume_host_name_valid(B("a\nb.jajah.com")));
+    g_assert_false(tume_host_name_valid(B("a b.jajah.com")));
+    g_assert_false(tume_host_name_valid(B("sip.tume.jajah.co\xff")));
+    g_assert_false(tume_host_name_valid(B("sip..jajah.com")));
+    g_assert_false(tume_host_name_valid(B(".jajah.com")));
+    g_assert_false(tume_host_name_valid(B(".")));
+    g_assert_false(tume_host_name_valid(B("")));
+    g_assert_false(tume_host_name_valid(NULL, 3));
+    g_assert_false(tume_host_name_valid(B("jajah.com:443")));
+    char label[65];
+    memset(label, 'a', 64);
+    label[64] = '\0';
+    g_assert_false(tume_host_name_valid((const guint8 *)label, 64));
+    g_assert_true(tume_host_name_valid((const guint8 *)label, 63));
+    char longname[260];
+    for (int i = 0; i < 255; i++)
+        longname[i] = (i % 2) ? '.' : 'a';
+    g_assert_false(tume_host_name_valid((const guint8 *)longname, 255));
+    g_assert_true(tume_host_name_valid((const guint8 *)longname, 253));
+}
+
+static void
+test_printable(void)
+{
+    gchar *p = tume_printable(B("jajah.com\0evil\t\n\\\xff"), 64);
+    g_assert_cmpstr(p, ==, "jajah.com\\x00evil\\x09\\x0a\\x5c\\xff");
+    g_free(p);
+    p = tume_printable(B("sip.tume.jajah.com"), 64);
+    g_assert_cmpstr(p, ==, "sip.tume.jajah.com");
+    g_free(p);
+    p = tume_printable(B("abcdef"), 3);
+    g_assert_cmpstr(p, ==, "abc");
+    g_free(p);
+    p = tume_printable(NULL, 3, 3);
+    g_assert_cmpstr(p, ==, "");
+    g_free(p);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -128,5 +179,7 @@ main(int argc, char **argv)
     g_test_add_func("/domain/host-role", test_host_role);
     g_test_add_func("/domain/user-agent", test_user_agent);
     g_test_add_func("/domain/list-cap", test_list_cap);
+    g_test_add_func("/domain/host-name-valid", test_host_name_valid);
+    g_test_add_func("/domain/printable", test_printable);
     return g_test_run();
 }

@@ -309,3 +309,57 @@ def case_hostile_sip_disabled(env):
             r[1] = ":".join(p for p in r[1].split(":") if p != "tume")
         check_eq(mine, stock, "%s with SIP disabled: the same layers, HTTP and data as stock" % name)
         check(any(r[2] or r[3] for r in stock), "%s: stock reads the SIP as HTTP (the case is real)" % name)
+
+
+def sni_variant(env, name, sni):
+    """tume-signalling-tls12 (keyless) with its ClientHello's 18-byte SNI
+    sip.tume.jajah.com replaced by other bytes of the same length (the first
+    occurrence in the file is the ClientHello's; the certificate comes later)."""
+    import os
+    src = env.cap("tume-signalling-tls12-nokeys")
+    out = os.path.join(env.root, "sni-%s.pcapng" % name)
+    data = open(src, "rb").read()
+    old = b"sip.tume.jajah.com"
+    check(len(sni) == len(old), "the replacement SNI has %d bytes" % len(old))
+    check(data.find(old) >= 0, "the capture holds the SNI")
+    with open(out, "wb") as f:
+        f.write(data.replace(old, sni, 1))
+    os.chmod(out, 0o644)
+    return out
+
+
+def case_hostile_sni_bytes(env):
+    """Issue 20, defect 3: SNI bytes reached the output unchecked. A tab or a
+    line end in the SNI forged rows of -z tume,flows; bytes that are not
+    UTF-8 made -T json invalid where stock's is valid; a NUL cut
+    "jajah.com\\0evil.ex" to a TU Me name that counted as sni evidence.
+    Now the SNI is shown with every unusual byte as \\xNN, and a name that is
+    not a host name is no evidence (the flow is still TU Me by its
+    certificate, which is in clear in TLS 1.2)."""
+    import json
+    # tab and line ends: one row per flow, 13 columns, the bytes told
+    cap = sni_variant(env, "tabs", b"a\tb\tc\nd\te\tf\tg\th\tij")
+    out = env.run(["-n", "-r", cap, "-q", "-z", "tume,flows"])
+    rows = [l for l in out.splitlines() if l[:1].isdigit()]
+    check_eq(len(rows), 1, "-z tume,flows: one row for the one flow (%r)" % out)
+    cols = rows[0].split("\t")
+    check_eq(len(cols), 13, "-z tume,flows: 13 columns")
+    check_eq(cols[9], "a\\x09b\\x09c\\x0ad\\x09e\\x09f\\x09g\\x09h\\x09ij", "the SNI column, every byte told")
+    # a NUL: no sni evidence, the name shown whole
+    cap = sni_variant(env, "nul", b"jajah.com\x00evil.exa")
+    rows = env.fields(cap, ["tume.sni", "tume.evidence"], filt="tume", two_pass=True)
+    check(rows, "the flow is still TU Me (by its certificate)")
+    for sni, ev in rows:
+        check_eq(sni, "jajah.com\\x00evil.exa", "tume.sni shows the NUL and what follows it")
+        check("sni" not in split(ev), "a name with a NUL is no sni evidence: %r" % ev)
+        check("cert-subject" in split(ev), "the certificate still identifies the flow: %r" % ev)
+    # not UTF-8: -T json stays valid, as stock's
+    cap = sni_variant(env, "latin1", b"sip.tume.jajah.c\xff\xfe")
+    for plugin in (False, True):
+        try:
+            json.loads(env.run(["-n", "-r", cap, "-T", "json", "-2"], plugin=plugin))  # decoded as strict UTF-8
+        except (UnicodeDecodeError, ValueError) as e:
+            raise Failure("-T json %s the plugin is not valid UTF-8 JSON: %s" % ("with" if plugin else "without", e))
+    rows = env.fields(cap, ["tume.sni", "tume.evidence"], filt="tume", two_pass=True)
+    check(rows and all(r[0] == "sip.tume.jajah.c\\xff\\xfe" and "sni" not in split(r[1]) for r in rows),
+          "a non-ASCII SNI is shown escaped and is no evidence: %r" % rows[:1])
