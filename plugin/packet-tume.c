@@ -81,8 +81,11 @@ frame_has_tls(packet_info *pinfo)
 
 /* What this TCP segment is, read from the packet's own IP and TCP headers,
  * found through the network source address (which points into the frame's
- * bytes): no protocol tree needed.  UNKNOWN when the address is not in the
- * frame (IP reassembly, say) or the headers are not plain IPv4/IPv6 + TCP. */
+ * bytes): no protocol tree needed.  UNKNOWN when the headers are not plain
+ * IPv4/IPv6 + TCP.  An IP fragment's bytes are not a TCP header: for the
+ * fragment that completed a datagram, the segment is read from the
+ * datagram IP reassembled (the "Reassembled IPv4/IPv6" data source); any
+ * other fragment is UNKNOWN.  *seg_tvb: the tvb the payload offsets are in. */
 typedef enum {
     SEG_UNKNOWN = 0,
     SEG_EMPTY,          /* no payload, no SYN: a bare ACK, FIN or RST */
@@ -90,14 +93,44 @@ typedef enum {
     SEG_PAYLOAD
 } tcp_seg_t;
 
+/* The TCP segment at the start of t (total bytes reported), if its ports
+ * are this packet's. */
 static tcp_seg_t
-tcp_segment_kind(tvbuff_t *tvb, packet_info *pinfo, guint *payload_off, guint *payload_len)
+tcp_header_kind(tvbuff_t *t, guint at, guint total, packet_info *pinfo, guint *payload_off, guint *payload_len)
+{
+    if (at + 14 > total || !tvb_bytes_exist(t, (gint)at, 14))
+        return SEG_UNKNOWN;
+    if (tvb_get_ntohs(t, (gint)at) != pinfo->srcport || tvb_get_ntohs(t, (gint)at + 2) != pinfo->destport)
+        return SEG_UNKNOWN;
+    guint doff = (tvb_get_guint8(t, (gint)at + 12) >> 4) * 4u;
+    if (total > at + doff) {
+        *payload_off = at + doff;
+        *payload_len = total - at - doff;
+        return SEG_PAYLOAD;
+    }
+    return (tvb_get_guint8(t, (gint)at + 13) & 0x02) ? SEG_SYN : SEG_EMPTY;
+}
+
+static tcp_seg_t
+reassembled_segment(packet_info *pinfo, const char *source, tvbuff_t **seg_tvb, guint *payload_off,
+                    guint *payload_len)
+{
+    tvbuff_t *t = get_data_source_tvb_by_name(pinfo, source);
+    if (t == NULL)
+        return SEG_UNKNOWN;                   /* a fragment that completed nothing */
+    *seg_tvb = t;
+    return tcp_header_kind(t, 0, tvb_reported_length(t), pinfo, payload_off, payload_len);
+}
+
+static tcp_seg_t
+tcp_segment_kind(tvbuff_t *tvb, packet_info *pinfo, tvbuff_t **seg_tvb, guint *payload_off, guint *payload_len)
 {
     guint len = tvb_captured_length(tvb);
     const guint8 *base = tvb_get_ptr(tvb, 0, (gint)len);
     const guint8 *src = (const guint8 *)pinfo->net_src.data;
-    guint ip, tcp, total = 0, hdr;
+    guint ip, total = 0, hdr;
 
+    *seg_tvb = tvb;
     if (src == NULL || src < base || src >= base + len)
         return SEG_UNKNOWN;
     guint at = (guint)(src - base);
@@ -105,29 +138,28 @@ tcp_segment_kind(tvbuff_t *tvb, packet_info *pinfo, guint *payload_off, guint *p
         ip = at - 12;
         if (ip + 20 > len || (base[ip] >> 4) != 4 || base[ip + 9] != 6)
             return SEG_UNKNOWN;
+        if ((((guint)base[ip + 6] << 8 | base[ip + 7]) & 0x3fff) != 0)    /* MF or a fragment offset */
+            return reassembled_segment(pinfo, "Reassembled IPv4", seg_tvb, payload_off, payload_len);
         hdr = (base[ip] & 0x0f) * 4u;
         total = ((guint)base[ip + 2] << 8 | base[ip + 3]);
         if (total == 0)                       /* TSO / GSO: the capture's own length */
             total = tvb_reported_length(tvb) - ip;
     } else if (pinfo->net_src.type == AT_IPv6 && at >= 8) {
         ip = at - 8;
-        if (ip + 40 > len || (base[ip] >> 4) != 6 || base[ip + 6] != 6)
-            return SEG_UNKNOWN;               /* extension headers: not worth walking here */
+        if (ip + 40 > len || (base[ip] >> 4) != 6)
+            return SEG_UNKNOWN;
+        if (base[ip + 6] == 44)               /* a fragment header first */
+            return reassembled_segment(pinfo, "Reassembled IPv6", seg_tvb, payload_off, payload_len);
+        if (base[ip + 6] != 6)
+            return SEG_UNKNOWN;               /* other extension headers: not worth walking here */
         hdr = 40;
         total = 40u + ((guint)base[ip + 4] << 8 | base[ip + 5]);
     } else {
         return SEG_UNKNOWN;
     }
-    tcp = ip + hdr;
-    if (tcp + 14 > len)
+    if (total < hdr)
         return SEG_UNKNOWN;
-    guint doff = (base[tcp + 12] >> 4) * 4u;
-    if (total > hdr + doff) {
-        *payload_off = tcp + doff;
-        *payload_len = total - hdr - doff;
-        return SEG_PAYLOAD;
-    }
-    return (base[tcp + 13] & 0x02) ? SEG_SYN : SEG_EMPTY;
+    return tcp_header_kind(tvb, ip + hdr, ip + total, pinfo, payload_off, payload_len);
 }
 
 /* SIP ends each message's Info text with " | " (a separator for the next
@@ -169,7 +201,8 @@ dissect_tume_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
      * payload): no conversation lookup for it, the plugin's main cost on
      * traffic that is not TU Me. */
     guint poff = 0, plen = 0;
-    const tcp_seg_t seg = tcp_segment_kind(tvb, pinfo, &poff, &plen);
+    tvbuff_t *seg_tvb = tvb;
+    const tcp_seg_t seg = tcp_segment_kind(tvb, pinfo, &seg_tvb, &poff, &plen);
     if (seg == SEG_EMPTY)
         return 0;
     /* Nor for a packet of ports that are not TLS's, with no TLS in it,
@@ -182,10 +215,11 @@ dissect_tume_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     flow = tume_flow_of(conv, &settled);
     if (!PINFO_FD_VISITED(pinfo)) {
         tvbuff_t *payload = NULL;
-        if (seg == SEG_PAYLOAD && flow == NULL && !settled && poff < tvb_captured_length(tvb)) {
-            plen = MIN(plen, tvb_reported_length(tvb) - poff);   /* an IP length that lies */
-            payload = tvb_new_subset_length_caplen(tvb, (gint)poff,
-                                                   (gint)MIN(plen, tvb_captured_length(tvb) - poff), (gint)plen);
+        if (seg == SEG_PAYLOAD && flow == NULL && !settled && poff < tvb_captured_length(seg_tvb)) {
+            plen = MIN(plen, tvb_reported_length(seg_tvb) - poff);   /* an IP length that lies */
+            payload = tvb_new_subset_length_caplen(seg_tvb, (gint)poff,
+                                                   (gint)MIN(plen, tvb_captured_length(seg_tvb) - poff),
+                                                   (gint)plen);
         }
         tume_tls_watch(pinfo, conv, flow == NULL && !settled, payload);
         if (payload != NULL)

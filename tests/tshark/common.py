@@ -475,3 +475,64 @@ def rewrite_tcp_port(src, dst, old, new):
     with open(dst, "wb") as f:
         f.write(data)
     os.chmod(dst, 0o644)
+
+
+def fragment_ipv4(src, dst, keep_last=12):
+    """Copies the pcapng file src to dst with every Ethernet/IPv4 TCP
+    segment that carries more than keep_last + 8 bytes of payload sent as two
+    IPv4 fragments: the first with the TCP header and all but the last
+    keep_last..keep_last+7 bytes (cut on an 8-byte boundary, MF set), the
+    second, short, with the rest (fragment offset set).  IP checksums are
+    recomputed; other blocks and packets are copied as they are.  Returns
+    the number of segments fragmented."""
+    import struct
+
+    def csum(h):
+        s = sum(struct.unpack("!%dH" % (len(h) // 2), h))
+        while s >> 16:
+            s = (s & 0xffff) + (s >> 16)
+        return (~s) & 0xffff
+
+    def epb(endian, iface, ts_hi, ts_lo, frame):
+        pad = (4 - len(frame) % 4) % 4
+        body = struct.pack(endian + "IIIII", iface, ts_hi, ts_lo, len(frame), len(frame)) + frame + b"\0" * pad
+        total = 12 + len(body)
+        return struct.pack(endian + "II", 6, total) + body + struct.pack(endian + "I", total)
+
+    data = open(src, "rb").read()
+    out, off, endian, count = bytearray(), 0, "<", 0
+    while off + 12 <= len(data):
+        if data[off:off + 4] == b"\x0a\x0d\x0d\x0a":
+            endian = "<" if data[off + 8:off + 12] == b"\x4d\x3c\x2b\x1a" else ">"
+        btype, blen = struct.unpack_from(endian + "II", data, off)
+        block = data[off:off + blen]
+        off += blen
+        if btype != 6:
+            out += block
+            continue
+        iface, ts_hi, ts_lo, caplen, origlen = struct.unpack_from(endian + "IIIII", block, 8)
+        frame = block[28:28 + caplen]
+        if not (caplen == origlen and caplen >= 54 and frame[12:14] == b"\x08\x00" and frame[23] == 6
+                and frame[14] == 0x45):
+            out += block
+            continue
+        ip = frame[14:]
+        total = struct.unpack("!H", ip[2:4])[0]
+        payload = ip[20:total]                       # TCP header and data
+        tcp_len = (payload[12] >> 4) * 4
+        if len(payload) - tcp_len <= keep_last + 8:
+            out += block
+            continue
+        cut = ((len(payload) - keep_last) // 8) * 8
+        for part, foff, mf in ((payload[:cut], 0, 1), (payload[cut:], cut // 8, 0)):
+            h = bytearray(ip[:20])
+            struct.pack_into("!H", h, 2, 20 + len(part))
+            struct.pack_into("!H", h, 6, (mf << 13) | foff)
+            struct.pack_into("!H", h, 10, 0)
+            struct.pack_into("!H", h, 10, csum(bytes(h)))
+            out += epb(endian, iface, ts_hi, ts_lo, frame[:14] + bytes(h) + part)
+        count += 1
+    with open(dst, "wb") as f:
+        f.write(out)
+    os.chmod(dst, 0o644)
+    return count

@@ -363,3 +363,35 @@ def case_hostile_sni_bytes(env):
     rows = env.fields(cap, ["tume.sni", "tume.evidence"], filt="tume", two_pass=True)
     check(rows and all(r[0] == "sip.tume.jajah.c\\xff\\xfe" and "sni" not in split(r[1]) for r in rows),
           "a non-ASCII SNI is shown escaped and is no evidence: %r" % rows[:1])
+
+
+def case_hostile_ip_fragments(env):
+    """Issue 20, defect 1: the post-dissector read an IP fragment's bytes as
+    the TCP header, so a TCP segment sent as IPv4 fragments whose last one
+    is short lost its TU Me mark (a keyless flow counted half its pings).
+    Every TCP segment with payload of the TU Me captures, sent as two
+    fragments (the last one 12 to 19 bytes): the same TU Me facts per
+    segment as the original, keyless and keyed, one pass and two, and the
+    same -z tume,flows counts."""
+    import os
+    from .common import fragment_ipv4
+    fields = ["tcp.seq", "tcp.len", "tume.flow", "tume.evidence", "tume.msg_type", "tume.enc.guess",
+              "tume.sip.call_id", "tume.api.msisdn"]
+    for name, opts in (("tume-signalling-tls12-nokeys", []), ("tume-signalling-tls13-tickets-nokeys", []),
+                       ("tume-api-keepalive-nokeys", []), ("tume-signalling-tls12", []),
+                       ("tume-api-keepalive", [])):
+        frag = os.path.join(env.root, "frag-" + name + ".pcapng")
+        n = fragment_ipv4(env.cap(name), frag)
+        check(n >= 10, "%s: segments fragmented (%d)" % (name, n))
+        for two in (False, True):
+            want = env.fields(env.cap(name), fields, filt="tume && tcp.len > 0", two_pass=two, opts=opts)
+            got = env.fields(frag, fields, filt="tume && tcp.len > 0", two_pass=two, opts=opts)
+            check(len(want) >= 10, "%s: TU Me segments" % name)
+            check_eq(got, want, "%s fragmented (%s): the TU Me facts of every segment" % (name, "-2" if two else "one pass"))
+        flows = lambda cap: [l.split("\t")[2:] for l in env.run(["-n", "-r", cap, "-q", "-z", "tume,flows"]).splitlines()
+                             if l[:1].isdigit()]
+        want = flows(env.cap(name))
+        got = flows(frag)
+        # the frame numbers differ (one more frame per fragmented segment), and so do frame bytes
+        check_eq([r[:5] + r[7:] for r in got], [r[:5] + r[7:] for r in want],
+                 "%s fragmented: -z tume,flows (messages, SNI, issuer, records by size, ping period)" % name)
