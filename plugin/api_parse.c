@@ -1,5 +1,7 @@
 /* api_parse.c - pure logic of the TU Me provisioning API.
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "api_parse.h"

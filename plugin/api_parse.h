@@ -4,6 +4,8 @@
  *
  * No epan state.  Unit-tested in tests/test_api_parse.c.
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef TUME_API_PARSE_H

@@ -1,5 +1,7 @@
 /* cert_parse.c - X.509 facts TU Me reports, parsed by GnuTLS.
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "cert_parse.h"

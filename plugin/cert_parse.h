@@ -3,6 +3,8 @@
  * Pure: takes DER bytes, knows nothing of epan.  No DER is parsed by hand;
  * every value comes from GnuTLS.  Unit-tested in tests/test_cert_parse.c.
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef TUME_CERT_PARSE_H

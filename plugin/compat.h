@@ -3,6 +3,8 @@
  * configure time (cmake/TumeWiresharkChecks.cmake), not from version
  * numbers, so a version in between builds by what its headers declare.
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef TUME_COMPAT_H

@@ -1,5 +1,7 @@
 /* domain_match.c - pure host-name and User-Agent matching for TU Me evidence.
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "domain_match.h"

@@ -3,6 +3,8 @@
  * No epan state: lists are built from preference strings and matched against
  * byte spans taken from packets.  Unit-tested in tests/test_domain_match.c.
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef TUME_DOMAIN_MATCH_H

@@ -2,6 +2,8 @@
  * suite (IANA TLS Cipher Suites registry; RFC 5246 6.2.3, RFC 5288, RFC
  * 6655, RFC 7905, RFC 8446 5.2).
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "enc_size.h"

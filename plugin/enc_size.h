@@ -6,6 +6,8 @@
  * Pure: numbers in, numbers and static strings out.  Unit-tested in
  * tests/test_enc_size.c.
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef TUME_ENC_SIZE_H

@@ -6,6 +6,8 @@
  * (tume-flow.c), which owns the flows and the "tume" tree; pure logic sits
  * in the *_parse.c and domain_match.c files below them.
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <string.h>

@@ -1,5 +1,7 @@
 /* plugin.c - registration entry points of the TU Me epan plugin (only that).
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #define WS_BUILD_DLL

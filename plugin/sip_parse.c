@@ -1,5 +1,7 @@
 /* sip_parse.c - pure SIP start-line, framing and header checks for TU Me.
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "sip_parse.h"

@@ -5,6 +5,8 @@
  * glue in tume-sip.c feeds these functions bytes obtained through tvb
  * accessors; tests/test_sip_parse.c exercises them directly.
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef TUME_SIP_PARSE_H

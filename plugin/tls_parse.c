@@ -1,5 +1,7 @@
 /* tls_parse.c - TLS record and handshake headers, for TU Me's facts only.
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "tls_parse.h"

@@ -10,6 +10,8 @@
  * buffer and every loop is bounded by it.  Unit-tested in
  * tests/test_tls_parse.c, fuzzed by tests/fuzz_pure.c.
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef TUME_TLS_PARSE_H

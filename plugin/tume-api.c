@@ -13,6 +13,8 @@
  * method and JSON content first, URL path second; a reply is typed through
  * the request it answers.
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <string.h>
@@ -780,7 +782,8 @@ tume_api_register(module_t *module)
         { &hf_tume_api_screen_name,
           { "Screen name", "tume.api.screen_name", FT_STRING, BASE_NONE, NULL, 0x0, "screenName", HFILL } },
         { &hf_tume_api_locale,
-          { "Locale", "tume.api.locale", FT_STRING, BASE_NONE, NULL, 0x0, "locale", HFILL } },
+          { "Locale", "tume.api.locale", FT_STRING, BASE_NONE, NULL, 0x0,
+            "The locale of a register request (language_COUNTRY)", HFILL } },
         { &hf_tume_api_contacts,
           { "Contacts", "tume.api.contacts", FT_UINT32, BASE_DEC, NULL, 0x0,
             "Number of entries in a contacts array", HFILL } },

@@ -2,6 +2,8 @@
  * typed by the message table (tume-api.c).  Talks to the flow module and
  * api_parse.c only.
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef TUME_API_H

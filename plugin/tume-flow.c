@@ -2,6 +2,8 @@
  * configuration, and the packet's "tume" tree with the flow-level fields.
  * It calls nothing of the plugin above it (see tume-flow.h).
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <string.h>
@@ -15,7 +17,7 @@
 #include "tume-flow.h"
 
 int proto_tume = -1;
-int tume_tap = -1;
+static int tume_tap = -1;
 
 static int hf_tume_flow = -1;
 static int hf_tume_evidence = -1;

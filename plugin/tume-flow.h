@@ -7,6 +7,8 @@
  * post-dissector) reads them.  Data path: TLS handshake / SIP stream / HTTP
  * messages -> glue -> flow module -> tree.
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef TUME_FLOW_H
@@ -279,7 +281,6 @@ const tume_link_t *tume_link_use(packet_info *pinfo, tume_link_kind_t kind, cons
  * One tume_tap_info_t per TU Me packet with payload, queued by the
  * post-dissector after every message of the packet was dissected, in every
  * pass that runs taps.  Nothing is collected while no listener is attached. */
-extern int tume_tap;
 
 typedef struct {
     const char      *type;       /* tume.msg_type (pinfo->pool or static) */

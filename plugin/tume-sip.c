@@ -20,6 +20,8 @@
  * between SIP and the port's own dissector (HTTP on 443), and both passes
  * make the same decision for every record.
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <epan/packet.h>

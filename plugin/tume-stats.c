@@ -7,6 +7,8 @@
  *
  * Only the tap's records are read here; nothing below calls this file.
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <stdio.h>
@@ -431,7 +433,7 @@ flow_table_draw(void *tapdata)
         if (npings > 1) {
             nstime_t d;
             nstime_delta(&d, &r->last_ping, &r->first_ping);
-            g_snprintf(period, sizeof period, "%.3f", nstime_to_sec(&d) / (double)(npings - 1));
+            snprintf(period, sizeof period, "%.3f", nstime_to_sec(&d) / (double)(npings - 1));
         }
         printf("%u\t%u\t%s\t%s\t%s\t%s\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT
                "\t%s\t%s\t%s\t%s\n",

@@ -2,6 +2,8 @@
  * (tume-stats.c): the stats tree (-z tume,tree) and the flow table
  * (-z tume,flows).
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef TUME_STATS_H

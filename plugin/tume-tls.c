@@ -8,6 +8,8 @@
  * distinct DER per capture file: TLS 1.0-1.2 in clear, TLS 1.3 once keys
  * decrypt the handshake.
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <string.h>

@@ -2,6 +2,8 @@
  * suite and decryption state of a flow (tume-tls.c).  Talks to the flow
  * module and cert_parse.c only.
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef TUME_TLS_H

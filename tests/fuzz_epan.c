@@ -26,6 +26,8 @@
  *
  *     ./tests/fuzz_epan -max_total_time=60 tests/fuzz_corpus/epan
  *
+ * Copyright 2026 The TU Me plugin authors
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <stdint.h>

@@ -2,7 +2,12 @@
  * JSON facts and message typing, certificate facts, domain matching).
  * Build: cmake -DTUME_FUZZ=ON -DCMAKE_C_COMPILER=clang ..; run:
  *     ./tests/fuzz_pure -max_total_time=60 corpus/
- * The first input byte selects the parser. */
+ * The first input byte selects the parser.
+ *
+ * Copyright 2026 The TU Me plugin authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <stdint.h>
 #include <string.h>
 #include <glib.h>

@@ -1,4 +1,9 @@
-/* Unit tests for plugin/api_parse.c (JSON facts, message table, reply types). */
+/* Unit tests for plugin/api_parse.c (JSON facts, message table, reply types).
+ *
+ * Copyright 2026 The TU Me plugin authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <string.h>
 #include <glib.h>
 

@@ -1,5 +1,10 @@
 /* Unit tests for plugin/cert_parse.c (GnuTLS-backed certificate facts).
- * Reads the throwaway certificates of captures/pki/ (TUME_PKI_DIR). */
+ * Reads the throwaway certificates of captures/pki/ (TUME_PKI_DIR).
+ *
+ * Copyright 2026 The TU Me plugin authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <string.h>
 #include <glib.h>
 #include <gnutls/gnutls.h>

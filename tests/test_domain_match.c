@@ -1,4 +1,9 @@
-/* Unit tests for plugin/domain_match.c (domain lists, User-Agent names). */
+/* Unit tests for plugin/domain_match.c (domain lists, User-Agent names).
+ *
+ * Copyright 2026 The TU Me plugin authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <string.h>
 #include <glib.h>
 

@@ -1,4 +1,9 @@
-/* Unit tests for plugin/enc_size.c (plaintext sizes of encrypted records). */
+/* Unit tests for plugin/enc_size.c (plaintext sizes of encrypted records).
+ *
+ * Copyright 2026 The TU Me plugin authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <glib.h>
 
 #include "enc_size.h"

@@ -1,4 +1,9 @@
-/* Unit tests for plugin/sip_parse.c (pure SIP start line, framing, headers). */
+/* Unit tests for plugin/sip_parse.c (pure SIP start line, framing, headers).
+ *
+ * Copyright 2026 The TU Me plugin authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <string.h>
 #include <glib.h>
 
