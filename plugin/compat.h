@@ -96,6 +96,19 @@ tume_tls_set_app_handle(void *data, dissector_handle_t handle)
 #endif
 }
 
+/* The tvb of the packet's data source of this name ("Reassembled IPv4"),
+ * or NULL.  get_data_source_tvb_by_name() is gone in 4.6. */
+static inline tvbuff_t *
+tume_data_source_tvb(packet_info *pinfo, const char *name)
+{
+#ifdef TUME_HAVE_DATA_SOURCE_TVB_BY_NAME
+    return get_data_source_tvb_by_name(pinfo, name);
+#else
+    const struct data_source *src = get_data_source_by_name(pinfo, name);
+    return src != NULL ? get_data_source_tvb(src) : NULL;
+#endif
+}
+
 /* Did TLS add a data source of this name (e.g. "Decrypted TLS") to the
  * packet?  get_data_source_tvb_by_name() is gone in 4.6. */
 static inline gboolean

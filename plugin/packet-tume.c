@@ -117,7 +117,7 @@ static tcp_seg_t
 reassembled_segment(packet_info *pinfo, const char *source, tvbuff_t **seg_tvb, guint *payload_off,
                     guint *payload_len)
 {
-    tvbuff_t *t = get_data_source_tvb_by_name(pinfo, source);
+    tvbuff_t *t = tume_data_source_tvb(pinfo, source);
     if (t == NULL)
         return SEG_UNKNOWN;                   /* a fragment that completed nothing */
     *seg_tvb = t;
