@@ -104,13 +104,13 @@ tcp_header_kind(tvbuff_t *t, guint at, guint total, packet_info *pinfo, guint *p
         return SEG_UNKNOWN;
     if (tvb_get_ntohs(t, (gint)at) != pinfo->srcport || tvb_get_ntohs(t, (gint)at + 2) != pinfo->destport)
         return SEG_UNKNOWN;
-    guint doff = (tvb_get_guint8(t, (gint)at + 12) >> 4) * 4u;
+    guint doff = (tvb_get_uint8(t, (gint)at + 12) >> 4) * 4u;
     if (total > at + doff) {
         *payload_off = at + doff;
         *payload_len = total - at - doff;
         return SEG_PAYLOAD;
     }
-    return (tvb_get_guint8(t, (gint)at + 13) & 0x02) ? SEG_SYN : SEG_EMPTY;
+    return (tvb_get_uint8(t, (gint)at + 13) & 0x02) ? SEG_SYN : SEG_EMPTY;
 }
 
 static tcp_seg_t
