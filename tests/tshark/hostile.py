@@ -347,7 +347,9 @@ def case_hostile_sni_bytes(env):
     check_eq(cols[9], "a\\x09b\\x09c\\x0ad\\x09e\\x09f\\x09g\\x09h\\x09ij", "the SNI column, every byte told")
     # a NUL: no sni evidence, the name shown whole
     cap = sni_variant(env, "nul", b"jajah.com\x00evil.exa")
-    rows = env.fields(cap, ["tume.sni", "tume.evidence"], filt="tume", two_pass=True)
+    # Wireshark 4.6's -T fields writes a backslash as two: undo that
+    unesc = lambda v: v.replace("\\\\", "\\")
+    rows = [[unesc(r[0]), r[1]] for r in env.fields(cap, ["tume.sni", "tume.evidence"], filt="tume", two_pass=True)]
     check(rows, "the flow is still TU Me (by its certificate)")
     for sni, ev in rows:
         check_eq(sni, "jajah.com\\x00evil.exa", "tume.sni shows the NUL and what follows it")
@@ -360,7 +362,7 @@ def case_hostile_sni_bytes(env):
             json.loads(env.run(["-n", "-r", cap, "-T", "json", "-2"], plugin=plugin))  # decoded as strict UTF-8
         except (UnicodeDecodeError, ValueError) as e:
             raise Failure("-T json %s the plugin is not valid UTF-8 JSON: %s" % ("with" if plugin else "without", e))
-    rows = env.fields(cap, ["tume.sni", "tume.evidence"], filt="tume", two_pass=True)
+    rows = [[unesc(r[0]), r[1]] for r in env.fields(cap, ["tume.sni", "tume.evidence"], filt="tume", two_pass=True)]
     check(rows and all(r[0] == "sip.tume.jajah.c\\xff\\xfe" and "sni" not in split(r[1]) for r in rows),
           "a non-ASCII SNI is shown escaped and is no evidence: %r" % rows[:1])
 
