@@ -100,17 +100,19 @@ typedef enum {
 static tcp_seg_t
 tcp_header_kind(tvbuff_t *t, guint at, guint total, packet_info *pinfo, guint *payload_off, guint *payload_len)
 {
+    /* one bounds check for the 14 bytes read: this runs on every TCP packet */
     if (at + 14 > total || !tvb_bytes_exist(t, (gint)at, 14))
         return SEG_UNKNOWN;
-    if (tvb_get_ntohs(t, (gint)at) != pinfo->srcport || tvb_get_ntohs(t, (gint)at + 2) != pinfo->destport)
+    const guint8 *h = tvb_get_ptr(t, (gint)at, 14);
+    if (((guint)h[0] << 8 | h[1]) != pinfo->srcport || ((guint)h[2] << 8 | h[3]) != pinfo->destport)
         return SEG_UNKNOWN;
-    guint doff = (tvb_get_uint8(t, (gint)at + 12) >> 4) * 4u;
+    guint doff = (h[12] >> 4) * 4u;
     if (total > at + doff) {
         *payload_off = at + doff;
         *payload_len = total - at - doff;
         return SEG_PAYLOAD;
     }
-    return (tvb_get_uint8(t, (gint)at + 13) & 0x02) ? SEG_SYN : SEG_EMPTY;
+    return (h[13] & 0x02) ? SEG_SYN : SEG_EMPTY;
 }
 
 static tcp_seg_t

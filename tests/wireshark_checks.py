@@ -89,22 +89,23 @@ def check_filtername(tools, build):
     return lines_except(out, [])
 
 
-def check_typed_items(tools, build):
+def per_source(tools, script, args, noise):
+    """Runs a Python checker of tools/ on each plugin source, from the top of
+    the Wireshark source (the checkers read epan/ files relative to it)."""
     found = []
     for f in sources():
-        _, out = run([sys.executable, os.path.join(tools, "tools", "check_typed_item_calls.py"),
-                      "--file", f, "--mask", "--label"], cwd=tools)
-        found += lines_except(out, [r"^Examining", r"^plugin/[\w.-]+\.c\s*$", r"^\d+ warnings?$",
-                                    r"^\d+ warnings? found"])
+        _, out = run([sys.executable, os.path.join(tools, "tools", script), "--file", f] + args, cwd=tools)
+        found += lines_except(out, [r"^Examining", r"^plugin/[\w.-]+\.c\s*$"] + noise)
     return found
+
+
+def check_typed_items(tools, build):
+    return per_source(tools, "check_typed_item_calls.py", ["--mask", "--label"],
+                      [r"^\d+ warnings?$", r"^\d+ warnings? found"])
 
 
 def check_tfs(tools, build):
-    found = []
-    for f in sources():
-        _, out = run([sys.executable, os.path.join(tools, "tools", "check_tfs.py"), "--file", f], cwd=tools)
-        found += lines_except(out, [r"^Examining", r"^plugin/[\w.-]+\.c\s*$", r"^\d+ warnings?( found)?$"])
-    return found
+    return per_source(tools, "check_tfs.py", [], [r"^\d+ warnings?( found)?$"])
 
 
 def check_static(tools, build):
@@ -146,14 +147,10 @@ def check_static(tools, build):
 
 
 def check_spelling(tools, build):
-    code, out = run([sys.executable, "-c", "import spellchecker"])
+    code, _ = run([sys.executable, "-c", "import spellchecker"])
     if code != 0:
         return None            # not installed here: reported as not run
-    found = []
-    for f in sources():
-        _, out = run([sys.executable, os.path.join(tools, "tools", "check_spelling.py"), "--file", f], cwd=tools)
-        found += lines_except(out, [r"^Examining", r"^plugin/[\w.-]+\.c\s*$", r"^\d+ issues? found"])
-    return found
+    return per_source(tools, "check_spelling.py", [], [r"^\d+ issues? found"])
 
 
 def check_cppcheck(tools, build):
