@@ -268,6 +268,7 @@ proto_register_tume(void)
     proto_tume = proto_register_protocol("TU Me (Telefonica Digital text/talk app)", "TU Me", "tume");
     tume_flow_register();
     tume_stats_register();
+    tume_flows_register(proto_tume);
 
     module = prefs_register_protocol(proto_tume, tume_prefs_apply);
     prefs_register_string_preference(module, "signalling_domains",

@@ -2,8 +2,9 @@
  * that the post-dissector feeds (one record per TU Me packet, tume-flow.h):
  *
  *   - the stats tree "tume": tshark -z tume,tree[,filter], and
- *     Statistics > TU Me in the GUI;
- *   - the flow table: tshark -z tume,flows[,filter], one row per TU Me flow.
+ *     Statistics > TU Me in the GUI.
+ *
+ * The per-flow tables are in tume-flows.c.
  *
  * Only the tap's records are read here; nothing below calls this file.
  *
@@ -11,22 +12,16 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <epan/packet.h>
 #include <epan/tap.h>
 #include <epan/stats_tree.h>
-#include <epan/stat_tap_ui.h>
-#include <epan/to_str.h>
 
 #include "tume-flow.h"
 #include "tume-stats.h"
 #include "api_parse.h"
 #include "compat.h"
-
-static char *endpoint(const address *addr, guint32 port);
 
 /* ---- the stats tree ----
  *
@@ -117,6 +112,17 @@ tume_st_init(stats_tree *st)
     s->n_sensitive = stats_tree_create_node(st, st_sensitive, 0, STAT_DT_INT, TRUE);
     s->n_sized = stats_tree_create_node(st, st_sized, 0, STAT_DT_INT, TRUE);
     s->n_ping_interval = stats_tree_create_node(st, st_ping_interval, 0, STAT_DT_INT, TRUE);
+    /* Wireshark's GUI opens every stats tree sorted by name, Z to A, and
+     * ignores a tree's own sort order; only "keep on top" is honoured there
+     * (tshark prints the top level in the order above).  Messages and flows
+     * on top read in a sensible order both ways: messages, flows by role,
+     * evidence, decryption, certificate subject and issuer; then sensitive
+     * items, records read by size, ping intervals and frame bytes. */
+    static const char *const on_top[] = {
+        st_messages, st_flows_role, st_flows_evidence, st_flows_decrypted, st_flows_issuer, st_flows_subject
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(on_top); i++)
+        stat_node_set_flags(st, on_top[i], 0, TRUE, ST_FLG_SORT_TOP);
     if (st_states == NULL)
         st_states = g_hash_table_new(g_direct_hash, g_direct_equal);
     g_hash_table_insert(st_states, st, s);
@@ -283,8 +289,8 @@ tume_st_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *edt _U_, cons
                 avg_stat_node_add_value_int(st, st_ping_interval, 0, TRUE, v);
                 /* and per flow: "client -> server" */
                 gboolean back = ti->direction == 0;
-                char *c = endpoint(back ? &pinfo->dst : &pinfo->src, back ? pinfo->destport : pinfo->srcport);
-                char *sv = endpoint(back ? &pinfo->src : &pinfo->dst, back ? pinfo->srcport : pinfo->destport);
+                char *c = tume_endpoint_str(back ? &pinfo->dst : &pinfo->src, back ? pinfo->destport : pinfo->srcport);
+                char *sv = tume_endpoint_str(back ? &pinfo->src : &pinfo->dst, back ? pinfo->srcport : pinfo->destport);
                 char *name = g_strdup_printf("%s -> %s", c, sv);
                 avg_stat_node_add_value_int(st, name, s->n_ping_interval, FALSE, v);
                 g_free(name);
@@ -300,201 +306,9 @@ tume_st_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *edt _U_, cons
     return TAP_PACKET_REDRAW;
 }
 
-/* ---- the flow table: tshark -z tume,flows[,filter] ---- */
-
-typedef struct {
-    const tume_flow_t *flow;     /* key only: not read after the tap's packet callback */
-    guint32  first_frame, last_frame;
-    char    *client, *server;    /* "address:port" */
-    gboolean endpoints_known;    /* client and server from the ClientHello */
-    tume_flow_kind_t kind;
-    char    *sni, *issuer;
-    gboolean decrypted;
-    guint64  frames, bytes, messages;
-    guint64  sized[TUME_ENC_GUESS_API_RESPONSE + 1];   /* records read by size, per guess */
-    nstime_t first_ping, last_ping;   /* the first and latest ping read by size: the mean period */
-} flow_row_t;
-
-typedef struct {
-    char       *filter;
-    GHashTable *rows;            /* const tume_flow_t * -> flow_row_t * */
-    GPtrArray  *order;           /* flow_row_t *, by first frame */
-} flow_table_t;
-
-static void
-flow_row_free(gpointer p)
-{
-    flow_row_t *r = (flow_row_t *)p;
-    g_free(r->client);
-    g_free(r->server);
-    g_free(r->sni);
-    g_free(r->issuer);
-    g_free(r);
-}
-
-static void
-flow_table_reset(void *tapdata)
-{
-    flow_table_t *t = (flow_table_t *)tapdata;
-    g_ptr_array_set_size(t->order, 0);
-    g_hash_table_remove_all(t->rows);
-}
-
-static char *
-endpoint(const address *addr, guint32 port)
-{
-    char *a = address_to_str(NULL, addr);
-    char *s = addr->type == AT_IPv6 ? g_strdup_printf("[%s]:%u", a, port) : g_strdup_printf("%s:%u", a, port);
-    wmem_free(NULL, a);
-    return s;
-}
-
-/* Replaces *dst by a copy of src when they differ. */
-static void
-set_copy(char **dst, const char *src)
-{
-    if (g_strcmp0(*dst, src) != 0) {
-        g_free(*dst);
-        *dst = g_strdup(src);
-    }
-}
-
-static tap_packet_status
-flow_table_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const void *p,
-                  tap_flags_t flags _U_)
-{
-    flow_table_t *t = (flow_table_t *)tapdata;
-    const tume_tap_info_t *ti = (const tume_tap_info_t *)p;
-    if (ti == NULL || ti->flow == NULL)
-        return TAP_PACKET_DONT_REDRAW;
-    const tume_flow_t *flow = ti->flow;
-    flow_row_t *r = (flow_row_t *)g_hash_table_lookup(t->rows, flow);
-
-    if (r == NULL) {
-        r = g_new0(flow_row_t, 1);
-        r->flow = flow;
-        r->first_frame = pinfo->num;
-        g_hash_table_insert(t->rows, (gpointer)flow, r);
-        g_ptr_array_add(t->order, r);
-    }
-    if (r->client == NULL || (!r->endpoints_known && ti->direction >= 0)) {
-        /* from the ClientHello's direction; without one, the first
-         * packet's source and destination */
-        gboolean back = ti->direction == 0;
-        g_free(r->client);
-        g_free(r->server);
-        r->client = endpoint(back ? &pinfo->dst : &pinfo->src, back ? pinfo->destport : pinfo->srcport);
-        r->server = endpoint(back ? &pinfo->src : &pinfo->dst, back ? pinfo->srcport : pinfo->destport);
-        r->endpoints_known = ti->direction >= 0;
-    }
-    r->last_frame = pinfo->num;
-    r->kind = ti->kind;
-    set_copy(&r->sni, flow->sni);
-    set_copy(&r->issuer, st_dn(flow, TRUE));
-    r->decrypted = flow->decrypted;
-    r->frames++;
-    r->bytes += ti->frame_bytes;
-    for (guint i = 0; i < ti->nmsgs; i++)
-        r->messages += ti->msgs[i].count;
-    for (guint i = 0; i < ti->nenc; i++) {
-        guint g = ti->enc[i].guess;
-        if (g < G_N_ELEMENTS(r->sized))
-            r->sized[g]++;
-        if (g == TUME_ENC_GUESS_PING) {
-            if (r->sized[g] == 1)
-                r->first_ping = pinfo->abs_ts;
-            r->last_ping = pinfo->abs_ts;
-        }
-    }
-    return TAP_PACKET_REDRAW;
-}
-
-static void
-flow_table_draw(void *tapdata)
-{
-    flow_table_t *t = (flow_table_t *)tapdata;
-
-    printf("\n===================================================================\n");
-    printf("TU Me flows: %u\n", t->order->len);
-    printf("Filter: %s\n", t->filter != NULL ? t->filter : "");
-    printf("Columns, tab-separated: first frame, last frame, client, server, role, decrypted,\n"
-           "messages, frames, bytes, SNI, certificate issuer (\"-\": none seen),\n"
-           "records not decrypted read by size (guess=count,...), mean keep-alive ping period in s\n");
-    for (guint i = 0; i < t->order->len; i++) {
-        const flow_row_t *r = (const flow_row_t *)g_ptr_array_index(t->order, i);
-        GString *sized = g_string_new(NULL);
-        for (guint g = 0; g < G_N_ELEMENTS(r->sized); g++) {
-            if (r->sized[g] > 0)
-                g_string_append_printf(sized, "%s%s=%" G_GUINT64_FORMAT, sized->len > 0 ? "," : "",
-                                       tume_enc_guess_name((tume_enc_guess_t)g), r->sized[g]);
-        }
-        char period[32] = "-";
-        guint64 npings = r->sized[TUME_ENC_GUESS_PING];
-        if (npings > 1) {
-            nstime_t d;
-            nstime_delta(&d, &r->last_ping, &r->first_ping);
-            snprintf(period, sizeof period, "%.3f", nstime_to_sec(&d) / (double)(npings - 1));
-        }
-        printf("%u\t%u\t%s\t%s\t%s\t%s\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT
-               "\t%s\t%s\t%s\t%s\n",
-               r->first_frame, r->last_frame, r->client, r->server, tume_flow_kind_name(r->kind),
-               r->decrypted ? "yes" : "no", r->messages, r->frames, r->bytes,
-               r->sni != NULL ? r->sni : "-", r->issuer != NULL ? r->issuer : "-",
-               sized->len > 0 ? sized->str : "-", period);
-        g_string_free(sized, TRUE);
-    }
-    printf("===================================================================\n");
-}
-
-static void
-flow_table_finish(void *tapdata)
-{
-    flow_table_t *t = (flow_table_t *)tapdata;
-    g_ptr_array_free(t->order, TRUE);
-    g_hash_table_destroy(t->rows);
-    g_free(t->filter);
-    g_free(t);
-}
-
-static TUME_STAT_INIT_RET
-flow_table_init(const char *opt_arg, void *userdata _U_)
-{
-    static const char prefix[] = "tume,flows";
-    const char *filter = NULL;
-
-    if (strncmp(opt_arg, prefix, sizeof prefix - 1) == 0 && opt_arg[sizeof prefix - 1] == ',')
-        filter = opt_arg + sizeof prefix;
-    flow_table_t *t = g_new0(flow_table_t, 1);
-    t->filter = g_strdup(filter);
-    t->rows = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, flow_row_free);
-    t->order = g_ptr_array_new();
-    GString *err = register_tap_listener("tume", t, filter, TL_REQUIRES_NOTHING, flow_table_reset,
-                                         flow_table_packet, flow_table_draw, flow_table_finish);
-    if (err != NULL) {
-        fprintf(stderr, "tume,flows: %s\n", err->str);
-        g_string_free(err, TRUE);
-        g_ptr_array_free(t->order, TRUE);
-        g_hash_table_destroy(t->rows);
-        g_free(t->filter);
-        g_free(t);
-        TUME_STAT_INIT_FAIL;
-    }
-    TUME_STAT_INIT_OK;
-}
-
-static stat_tap_ui flow_table_ui = {
-    REGISTER_STAT_GROUP_GENERIC,
-    "TU Me flows",
-    "tume,flows",
-    flow_table_init,
-    0,
-    NULL
-};
-
 void
 tume_stats_register(void)
 {
     /* "-z tume,tree"; the GUI's Statistics > TU Me */
     stats_tree_register_plugin("tume", "tume", "TU Me", 0, tume_st_packet, tume_st_init, tume_st_cleanup);
-    register_stat_tap_ui(&flow_table_ui, NULL);
 }

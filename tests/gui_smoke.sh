@@ -5,11 +5,12 @@
 #
 #   tests/gui_smoke.sh PLUGIN WS_VERSION CAPTURES_DIR [SCREENSHOT.png]
 #
-# Passes when Wireshark, started with -C "TU Me", -Y tume.msg_type and
+# Passes when Wireshark, started with -C "TU Me", -Y tume.msg_type,
 # -z tume,flows (an option only the plugin registers: Wireshark refuses it
-# and exits when the plugin is not loaded), is still running after the file
-# loaded and wrote nothing about the plugin, a dissector bug or a crash to
-# stderr.  The same start without the plugin must fail, so the check can
+# and exits when the plugin is not loaded) and -z tume,flowtable (opens
+# Statistics > TU Me Flows), is still running after the file loaded, shows
+# the TU Me Flows window, and wrote nothing about the plugin, a dissector
+# bug or a crash to stderr.  The same start without the plugin must fail, so the check can
 # fail.  With SCREENSHOT, the screen is saved (xwd + netpbm) before quitting.
 # As root, Wireshark runs as "nobody" (root ignores personal plugin folders).
 set -euo pipefail
@@ -66,7 +67,7 @@ run_wireshark() {   # run_wireshark PLUGIN_DIR OUT ERR
     "${as_user[@]}" env -i PATH="$PATH" HOME="$root/home" DISPLAY="$display" LANG=C.UTF-8 \
         XDG_RUNTIME_DIR="$root/run" WIRESHARK_PLUGIN_DIR="$1" WIRESHARK_DATA_DIR="$root/data" \
         wireshark -C "TU Me" -r "$root/mixed.pcapng" -o "tls.keylog_file:$root/mixed.keys" \
-        -Y tume.msg_type -z tume,flows >"$2" 2>"$3" &
+        -Y tume.msg_type -z tume,flows -z tume,flowtable >"$2" 2>"$3" &
     wpid=$!
 }
 
@@ -87,6 +88,14 @@ if ! kill -0 "$wpid" 2>/dev/null; then
     rc=0; wait "$wpid" || rc=$?; wpid=""
     echo "gui_smoke: FAIL: Wireshark exited (status $rc) with the plugin loaded" >&2
     cat "$root/gui.err" >&2
+    exit 1
+fi
+# -z tume,flowtable opened Statistics > TU Me Flows over the main window
+# (its rows are checked by tshark.stats_flowtable; the screenshot shows them)
+xwininfo -root -tree -display "$display" > "$root/windows" 2>&1 || true
+echo "gui_smoke: windows:"; grep -o '"[^"]*"' "$root/windows" | sort -u | sed 's/^/  /'
+if ! grep -q '"Wireshark · TU Me Flows · mixed.pcapng"' "$root/windows"; then
+    echo "gui_smoke: FAIL: no window \"Wireshark · TU Me Flows · mixed.pcapng\" (Statistics > TU Me Flows)" >&2
     exit 1
 fi
 if [ -n "$shot" ]; then

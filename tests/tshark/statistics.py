@@ -1,6 +1,7 @@
-"""Statistics: the stats tree (-z tume,tree) and the flow table
-(-z tume,flows), checked against what -T fields says of the same capture in
-the same pass mode."""
+"""Statistics: the stats tree (-z tume,tree), the flow tables (-z tume,flows
+and the GUI's table, -z tume,flowtable) and the "TU Me" conversation and
+endpoint tables (-z conv,tume, -z endpoints,tume), checked against what
+-T fields says of the same capture in the same pass mode."""
 import collections
 import decimal
 import re
@@ -163,6 +164,20 @@ def flow_endpoints(st):
     return client, server
 
 
+def flow_pings(st):
+    """The time of each keep-alive ping of a flow: decrypted ones
+    (tume.msg_type) and ones read by size (tume.enc.guess)."""
+    check(all(not split(f["tume.keepalives_more"]) for f in st["msgs"]),
+          "the capture has no keep-alive flood (pings beyond the itemised eight are not in -T fields)")
+    return [decimal.Decimal(f["frame.time_epoch"]) for f in st["msgs"]
+            for v in split(f["tume.msg_type"]) + split(f["tume.enc.guess"]) if v == "keepalive-ping"]
+
+
+def flow_period(st):
+    pings = flow_pings(st)
+    return "%.3f" % (float(pings[-1] - pings[0]) / (len(pings) - 1)) if len(pings) > 1 else "-"
+
+
 def case_stats_flows(env):
     """-z tume,flows: one row per TU Me flow, with its frames, endpoints,
     role, decryption, message count, frame and byte counts, SNI, issuer,
@@ -179,9 +194,7 @@ def case_stats_flows(env):
                        for f in st["msgs"])
             sized = collections.Counter(g for f in st["msgs"] for g in split(f["tume.enc.guess"]))
             order = ["unknown", "keepalive-ping", "keepalive-pong", "sip-message", "api-request", "api-response"]
-            pings = [decimal.Decimal(f["frame.time_epoch"]) for f in st["msgs"]
-                     for g in split(f["tume.enc.guess"]) if g == "keepalive-ping"]
-            period = "%.3f" % (float(pings[-1] - pings[0]) / (len(pings) - 1)) if len(pings) > 1 else "-"
+            period = flow_period(st)
             want.append([str(st["frames"][0]), str(st["frames"][-1]), client, server, last["tume.flow"],
                          "yes" if last["tume.decrypted"] == "1" else "no", str(msgs), str(len(st["frames"])),
                          str(st["bytes"]), last["tume.sni"] or "-", last["tume.cert.issuer"] or "-",
@@ -202,3 +215,105 @@ def case_stats_flows(env):
                        universal_newlines=True, timeout=300)
     check(p.returncode != 0 and "tume,flows" in p.stderr, "a bad -z tume,flows filter fails with a message "
           "(rc %d, stderr %r)" % (p.returncode, p.stderr[-300:]))
+
+
+def parse_flowtable(out):
+    """The rows of a -z tume,flowtable printout (Wireshark's text form of a
+    statistics table: "value |" per column), as lists of strings."""
+    lines = out.splitlines()
+    head = next((i for i, l in enumerate(lines) if l.startswith("# |Client |")), None)
+    check(head is not None, "-z tume,flowtable has its header:\n%s" % out)
+    cols = [c.strip() for c in lines[head].split("|")[:-1]]
+    check_eq(cols, ["#", "Client", "Server", "Role", "Evidence", "Certificate issuer", "SNI", "Decrypted",
+                    "Messages", "Keep-alive pings", "Keep-alive period (s)", "Frames", "Bytes", "First frame",
+                    "Last frame", "Display filter"], "-z tume,flowtable columns")
+    check_eq(lines[head + 1], "TU Me flows", "-z tume,flowtable: the table's title")
+    rows = []
+    for l in lines[head + 2:]:
+        if l.startswith("====="):
+            break
+        rows.append([c.strip() for c in l.split(" |")[:-1]])
+    return cols, rows
+
+
+def case_stats_flowtable(env):
+    """Statistics > TU Me Flows (tshark -z tume,flowtable prints the same
+    table): one row per flow, numbered in the order the flows started, with
+    endpoints, role, evidence, issuer, SNI, decryption, messages, keep-alive
+    pings and their mean period, frames, bytes, and a display filter that
+    selects exactly that flow's TU Me packets; checked against -T fields in
+    one pass and with -2, and with a filter after the name."""
+    cap, keys = build_mixed(env, MIXED_SOURCES + KEYLESS_SOURCES, "mixed-flowtable")
+    for two in (False, True):
+        mode = "-2" if two else "one pass"
+        flows = expected_from_fields(env, cap, keys, two)
+        want = []
+        for n, st in enumerate(flows.values(), 1):
+            last = st["last"]
+            client, server = flow_endpoints(st)
+            msgs = sum(len(split(f["tume.msg_type"])) + sum(int(x) for x in split(f["tume.keepalives_more"]))
+                       for f in st["msgs"])
+            evidence = []
+            for f in st["msgs"]:
+                for e in split(f["tume.evidence"]):
+                    if e not in evidence:
+                        evidence.append(e)
+            order = ["cert-subject", "cert-san", "sni", "http-host", "sip-domain", "sip-user-agent", "api-signature"]
+            want.append([str(n), client, server, last["tume.flow"],
+                         ",".join(e for e in order if e in split(last["tume.evidence"])) or "-",
+                         last["tume.cert.issuer"] or "-", last["tume.sni"] or "-",
+                         "yes" if last["tume.decrypted"] == "1" else "no", str(msgs), str(len(flow_pings(st))),
+                         flow_period(st), str(len(st["frames"])), str(st["bytes"]), str(st["frames"][0]),
+                         str(st["frames"][-1])])
+        check(any(w[9] != "0" for w in want) and any(w[10] != "-" for w in want),
+              "%s: the capture has a flow with keep-alive pings and a period, so the columns are tested" % mode)
+        out = env.run(["-n", "-q", "-r", cap, "-o", "tls.keylog_file:" + keys, "-z", "tume,flowtable"]
+                      + (["-2"] if two else []))
+        _, rows = parse_flowtable(out)
+        check_eq([r[:-1] for r in rows], want, "%s: -z tume,flowtable rows" % mode)
+        # each row's display filter selects its flow's TCP connection: with
+        # "&& tume", exactly the frames the row counts
+        for r, st in zip(rows, flows.values()):
+            got = [int(x[0]) for x in env.fields(cap, ["frame.number"], filt="(%s) && tume" % r[-1], two_pass=two,
+                                                  opts=["tls.keylog_file:" + keys])]
+            check_eq(got, st["frames"], "%s: flow %s: the row's filter %r selects its TU Me frames" % (mode, r[0], r[-1]))
+    out = env.run(["-n", "-q", "-r", cap, "-o", "tls.keylog_file:" + keys, "-z",
+                   'tume,flowtable,tume.flow == "signalling"'])
+    _, rows = parse_flowtable(out)
+    check(rows and all(r[3] == "signalling" for r in rows), "-z tume,flowtable,<filter> keeps signalling rows only")
+    check_eq([r[0] for r in rows], [str(i) for i in range(1, len(rows) + 1)],
+             "-z tume,flowtable,<filter>: rows numbered from 1")
+    check_eq(len(rows), len([st for st in flows.values() if st["last"]["tume.flow"] == "signalling"]),
+             "-z tume,flowtable,<filter>: row count")
+
+
+def case_stats_conversations(env):
+    """The "TU Me" tab of Statistics > Conversations and Endpoints (tshark
+    -z conv,tume and -z endpoints,tume): one conversation per TU Me flow, with
+    its TU Me frames and bytes, and each endpoint's totals."""
+    cap, keys = build_mixed(env, MIXED_SOURCES + KEYLESS_SOURCES, "mixed-conv")
+    flows = expected_from_fields(env, cap, keys, False)
+    out = env.run(["-n", "-q", "-r", cap, "-o", "tls.keylog_file:" + keys, "-z", "conv,tume", "-z", "endpoints,tume"])
+    check("TU Me Conversations" in out and "TU Me Endpoints" in out, "both tables are printed:\n%s" % out)
+    # tshark prints the ports of TCP, UDP and SCTP conversations only: rows
+    # are matched by address pair, as a multiset
+    conv = []
+    for l in out.split("TU Me Conversations", 1)[1].split("=====")[0].splitlines():
+        t = l.split()
+        if len(t) >= 12 and t[1] == "<->":
+            conv.append((tuple(sorted((t[0], t[2]))), int(t[9])))
+    want = []
+    for st in flows.values():
+        client, server = flow_endpoints(st)
+        want.append((tuple(sorted((client.rsplit(":", 1)[0], server.rsplit(":", 1)[0]))), len(st["frames"])))
+    check_eq(sorted(conv), sorted(want), "-z conv,tume: one row per TU Me flow with its TU Me frames")
+    ends = collections.Counter()
+    for l in out.split("TU Me Endpoints", 1)[1].split("=====")[0].splitlines():
+        t = l.split()
+        if len(t) == 7 and all(x.isdigit() for x in t[1:]):
+            ends[t[0]] += int(t[1])
+    want_ends = collections.Counter()
+    for st in flows.values():
+        for e in flow_endpoints(st):
+            want_ends[e.rsplit(":", 1)[0]] += len(st["frames"])
+    check_eq(dict(ends), dict(want_ends), "-z endpoints,tume: every endpoint with its TU Me frames")
