@@ -622,3 +622,55 @@ tume_http_request_host(const guint8 *buf, gsize len, gsize *value_off, gsize *va
     }
     return FALSE;
 }
+
+gboolean
+tume_http_connect_request(const guint8 *buf, gsize len, gsize *auth_off, gsize *auth_len, gsize *host_len,
+                          guint32 *port)
+{
+    static const char method[] = "CONNECT ";
+    const gsize m = sizeof method - 1;
+    gsize linelen, next, a, e, colon, h;
+    guint32 p = 0;
+
+    if (buf == NULL || len < m || memcmp(buf, method, m) != 0)
+        return FALSE;
+    if (!line_end(buf, MIN(len, (gsize)TUME_HTTP_CONNECT_LINE_MAX), &linelen, &next))
+        return FALSE;
+    /* "CONNECT " authority " HTTP/1.x": one space each side */
+    if (linelen < m + 1 + 9 || buf[linelen - 9] != ' '
+        || g_ascii_strncasecmp((const char *)buf + linelen - 8, "HTTP/1.", 7) != 0
+        || !g_ascii_isdigit(buf[linelen - 1]))
+        return FALSE;
+    a = m;
+    e = linelen - 9;
+    for (gsize i = a; i < e; i++)
+        if (buf[i] <= ' ' || buf[i] >= 0x7f)
+            return FALSE;        /* no blanks, controls or non-ASCII in an authority */
+    /* the port: the digits after the last colon */
+    colon = e;
+    while (colon > a && buf[colon - 1] != ':')
+        colon--;
+    if (colon <= a + 1 || colon == e || e - colon > 5)
+        return FALSE;
+    for (gsize i = colon; i < e; i++) {
+        if (!g_ascii_isdigit(buf[i]))
+            return FALSE;
+        p = p * 10 + (guint32)(buf[i] - '0');
+    }
+    if (p == 0 || p > 65535)
+        return FALSE;
+    h = colon - 1 - a;
+    if (buf[a] == '[') {         /* [IPv6]: the brackets close just before the colon */
+        if (h < 3 || buf[a + h - 1] != ']')
+            return FALSE;
+    } else {
+        for (gsize i = a; i < a + h; i++)
+            if (buf[i] == ':' || buf[i] == '[' || buf[i] == ']' || buf[i] == '@' || buf[i] == '/')
+                return FALSE;
+    }
+    *auth_off = a;
+    *auth_len = e - a;
+    *host_len = h;
+    *port = p;
+    return TRUE;
+}

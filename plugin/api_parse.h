@@ -137,4 +137,16 @@ gsize tume_http_skip_empty_lines(const guint8 *buf, gsize len);
  * Host is found in what is there. */
 gboolean tume_http_request_host(const guint8 *buf, gsize len, gsize *value_off, gsize *value_len);
 
+/* Most bytes of a CONNECT request line looked at. */
+#define TUME_HTTP_CONNECT_LINE_MAX 1024
+
+/* buf starts with an HTTP/1.x CONNECT request line ("CONNECT
+ * authority HTTP/1.x", ended by CRLF or LF within the first
+ * TUME_HTTP_CONNECT_LINE_MAX bytes), whose authority is host:port with a
+ * non-empty host (a name, an IPv4 address or a bracketed IPv6 address) and
+ * a port of 1-65535 in decimal: where the authority and its host are, and
+ * the port.  FALSE for anything else, a line cut short included. */
+gboolean tume_http_connect_request(const guint8 *buf, gsize len, gsize *auth_off, gsize *auth_len,
+                                   gsize *host_len, guint32 *port);
+
 #endif /* TUME_API_PARSE_H */

@@ -201,3 +201,45 @@ tume_printable(const guint8 *s, gsize len, gsize max_in)
     }
     return g_string_free(out, FALSE);
 }
+
+/* Interceptor entries are kept as "label\0text" (text lower-cased). */
+tume_strlist_t *
+tume_interceptor_list_new(const char *spec)
+{
+    tume_strlist_t *l = strlist_new();
+    if (spec == NULL)
+        return l;
+    gchar **parts = g_strsplit_set(spec, ",;", -1);
+    for (gchar **p = parts; *p != NULL && tume_strlist_count(l) < TUME_LIST_MAX; p++) {
+        gchar *e = g_strstrip(*p), *eq = strchr(e, '=');
+        gchar *label = g_strstrip(g_strndup(e, eq != NULL ? (gsize)(eq - e) : strlen(e)));
+        gchar *text = g_ascii_strdown(g_strstrip(eq != NULL ? eq + 1 : e), -1);
+        if (*text != '\0' && *label != '\0') {
+            gsize ll = strlen(label), tl = strlen(text);
+            gchar *item = (gchar *)g_malloc(ll + 1 + tl + 1);
+            memcpy(item, label, ll + 1);
+            memcpy(item + ll + 1, text, tl + 1);
+            g_ptr_array_add(l->items, item);
+        }
+        g_free(label);
+        g_free(text);
+    }
+    g_strfreev(parts);
+    return l;
+}
+
+const char *
+tume_interceptor_match(const tume_strlist_t *list, const char *issuer)
+{
+    if (list == NULL || issuer == NULL)
+        return NULL;
+    gchar *low = g_ascii_strdown(issuer, -1);
+    const char *found = NULL;
+    for (guint i = 0; i < list->items->len && found == NULL; i++) {
+        const char *label = (const char *)g_ptr_array_index(list->items, i);
+        if (strstr(low, label + strlen(label) + 1) != NULL)
+            found = label;
+    }
+    g_free(low);
+    return found;
+}

@@ -69,4 +69,14 @@ gboolean tume_host_name_valid(const guint8 *s, gsize len);
  * At most max_in bytes are read.  Newly allocated (g_free). */
 gchar *tume_printable(const guint8 *s, gsize len, gsize max_in);
 
+/* Interception CAs: entries separated by commas or semicolons, each
+ * "Label=text" or just "text" (then the label is the text).  An issuer DN
+ * that contains an entry's text, case-insensitively, is that interception
+ * proxy's.  Never returns NULL. */
+tume_strlist_t *tume_interceptor_list_new(const char *spec);
+
+/* The label of the first entry whose text the issuer DN contains; NULL if
+ * none (or issuer is NULL).  The label lives as long as the list. */
+const char *tume_interceptor_match(const tume_strlist_t *list, const char *issuer);
+
 #endif /* TUME_DOMAIN_MATCH_H */

@@ -23,6 +23,7 @@
 #include "tume-tls.h"
 #include "tume-api.h"
 #include "tume-stats.h"
+#include "tume-proxy.h"
 #include "compat.h"
 
 void proto_register_tume(void);
@@ -49,17 +50,21 @@ tume_post_init(void)
 #define TUME_DEFAULT_SIGNALLING_DOMAINS "jajah.com"
 #define TUME_DEFAULT_PROVISIONING_DOMAINS "tu.com, jajah.com"
 #define TUME_DEFAULT_USER_AGENTS        "TU Me, TUMe"
+#define TUME_DEFAULT_INTERCEPTORS       "mitmproxy=mitmproxy, Burp Suite=PortSwigger, " \
+                                        "Charles=Charles Proxy, Fiddler=DO_NOT_TRUST_FiddlerRoot, " \
+                                        "OWASP ZAP=OWASP Zed Attack Proxy"
 
 static tume_pref_bool_t pref_sip_heuristic = TRUE;
 static const char *pref_signalling_domains = TUME_DEFAULT_SIGNALLING_DOMAINS;
 static const char *pref_provisioning_domains = TUME_DEFAULT_PROVISIONING_DOMAINS;
 static const char *pref_user_agents = TUME_DEFAULT_USER_AGENTS;
+static const char *pref_interceptors = TUME_DEFAULT_INTERCEPTORS;
 
 static void
 tume_prefs_apply(void)
 {
     tume_config_apply(pref_sip_heuristic, pref_signalling_domains, pref_provisioning_domains,
-                      pref_user_agents);
+                      pref_user_agents, pref_interceptors);
 }
 
 static void
@@ -209,6 +214,13 @@ dissect_tume_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     const tcp_seg_t seg = tcp_segment_kind(tvb, pinfo, &seg_tvb, &poff, &plen);
     if (seg == SEG_EMPTY)
         return 0;
+    /* An HTTP CONNECT (a phone behind a proxy): a few byte compares on
+     * every segment with payload, the tunnel set up on a match. */
+    if (seg == SEG_PAYLOAD && plen >= 8 && !PINFO_FD_VISITED(pinfo)
+        && tvb_captured_length_remaining(seg_tvb, (gint)poff) >= 8 && tvb_get_uint8(seg_tvb, poff) == 'C'
+        && tvb_memeql(seg_tvb, (gint)poff, (const guint8 *)"CONNECT ", 8) == 0
+        && tume_proxy_connect(pinfo, seg_tvb, poff, plen) != NULL)
+        offport_flows = TRUE;     /* the tunnel's segments are on the proxy's port */
     /* Nor for a packet of ports that are not TLS's, with no TLS in it,
      * while no flow of the file sits on such ports. */
     const gboolean has_tls = frame_has_tls(pinfo);
@@ -229,25 +241,38 @@ dissect_tume_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
         if (payload != NULL)
             flow = tume_flow_of(conv, &settled);  /* the watch may have made it */
     }
-    if (!PINFO_FD_VISITED(pinfo)) {
-        if (flow == NULL) {
-            if (settled || !has_tls)
-                return 0;
-            flow = tume_flow_get(pinfo, TRUE);    /* TLS that no front saw (Decode As, say) */
-        }
-        if (!flow->ports_checked) {       /* once per flow */
-            flow->ports_checked = TRUE;
-            if (!tume_tls_port_pair(pinfo))
-                offport_flows = TRUE;
-        }
-    } else if (flow == NULL) {
+    /* A direct TLS flow of a client that sends other traffic through an
+     * HTTP proxy bypasses it (TU Me's signalling did): marked whether or
+     * not it is TU Me.  Nothing to do without a CONNECT in the file. */
+    guint32 bypass = 0;
+    if (tume_proxy_in_use() && seg == SEG_PAYLOAD && tume_tls_port_pair(pinfo)
+        && (settled || has_tls || (flow != NULL && flow->server_addr.type != AT_NONE))) {
+        bypass = tume_proxy_bypass(pinfo, flow);
+        if (bypass != 0 && flow != NULL)
+            flow->bypass_connect = bypass;    /* a fact of the flow: -2 knows it from the start */
+    }
+    if (!PINFO_FD_VISITED(pinfo) && flow == NULL && !settled && has_tls)
+        flow = tume_flow_get(pinfo, TRUE);        /* TLS that no front saw */
+    if (flow == NULL) {
+        if (bypass != 0 && tree != NULL)
+            tume_proxy_add_bypass_items(tvb, tree, bypass);   /* not TU Me: no tume item */
         return 0;
+    }
+    if (!PINFO_FD_VISITED(pinfo) && !flow->ports_checked) {   /* once per flow */
+        flow->ports_checked = TRUE;
+        if (!tume_tls_port_pair(pinfo))
+            offport_flows = TRUE;
     }
     /* the provisioning messages tume-api.c read from HTTP (first pass) */
     pkt = (tume_pkt_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_FILE);
-    if (!tume_flow_is_tume(flow, pinfo) || seg == SEG_SYN || (seg == SEG_UNKNOWN && !has_tls))
+    if (!tume_flow_is_tume(flow, pinfo) || seg == SEG_SYN || (seg == SEG_UNKNOWN && !has_tls)) {
+        if (bypass != 0 && tree != NULL)
+            tume_proxy_add_bypass_items(tvb, tree, bypass);
         return 0;
+    }
     proto_tree *tt = tume_packet_tree(tvb, pinfo, tree, flow);
+    if (bypass != 0 && tt != NULL)
+        tume_proxy_add_bypass_items(tvb, tt, bypass);
     tume_tls_add_packet_items(tvb, pinfo, tt, flow);
     if (pkt != NULL && pkt->enc != NULL)
         tume_tls_add_enc_items(tvb, pinfo, tt, flow, pkt);
@@ -267,6 +292,7 @@ proto_register_tume(void)
 
     proto_tume = proto_register_protocol("TU Me (Telefonica Digital text/talk app)", "TU Me", "tume");
     tume_flow_register();
+    tume_proxy_register();
     tume_stats_register();
     tume_flows_register(proto_tume);
 
@@ -288,6 +314,13 @@ proto_register_tume(void)
         "Product names, separated by commas, that mark a SIP User-Agent as the TU Me app "
         "(case-insensitive, matched as a whole word). Evidence: sip-user-agent.",
         &pref_user_agents);
+    prefs_register_string_preference(module, "interception_issuers",
+        "Interception proxy CAs",
+        "Issuers of the certificates that intercepting proxies forge, separated by commas: "
+        "\"Label=text\" (or just \"text\"), where an issuer DN containing text "
+        "(case-insensitively) is that proxy's. A TU Me flow whose server certificate one of "
+        "them issued is shown as intercepted (tume.cert.intercepted_by).",
+        &pref_interceptors);
     prefs_register_bool_preference(module, "sip_heuristic",
         "Detect SIP inside TLS",
         "Try the SIP-over-TLS heuristic on decrypted TLS application data before the "

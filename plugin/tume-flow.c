@@ -13,6 +13,7 @@
 #include <epan/conversation.h>
 #include <epan/expert.h>
 #include <epan/tap.h>
+#include <epan/to_str.h>
 
 #include "tume-flow.h"
 
@@ -22,6 +23,11 @@ static int tume_tap = -1;
 static int hf_tume_flow = -1;
 static int hf_tume_evidence = -1;
 static int hf_tume_sni = -1;
+static int hf_tume_proxy_connect = -1;
+static int hf_tume_cert_intercepted_by = -1;
+static int hf_tume_cert_other_issuer = -1;
+static int hf_tume_cert_other_issuer_in = -1;
+static int hf_tume_proxy_address = -1;
 static int hf_tume_cert_subject = -1;
 static int hf_tume_cert_issuer = -1;
 static int hf_tume_cert_san = -1;
@@ -44,18 +50,20 @@ tume_config_free(void)
     tume_strlist_free(tume_config.signalling_domains);
     tume_strlist_free(tume_config.provisioning_domains);
     tume_strlist_free(tume_config.user_agents);
+    tume_strlist_free(tume_config.interceptors);
     memset(&tume_config, 0, sizeof tume_config);
 }
 
 void
 tume_config_apply(gboolean sip_heuristic, const char *signalling, const char *provisioning,
-                  const char *user_agents)
+                  const char *user_agents, const char *interceptors)
 {
     tume_config_free();
     tume_config.sip_heuristic = sip_heuristic;
     tume_config.signalling_domains = tume_domain_list_new(signalling);
     tume_config.provisioning_domains = tume_domain_list_new(provisioning);
     tume_config.user_agents = tume_product_list_new(user_agents);
+    tume_config.interceptors = tume_interceptor_list_new(interceptors);
 }
 
 /* ---- flows ---- */
@@ -114,8 +122,17 @@ tume_flow_settle(tume_flow_t *flow, packet_info *pinfo)
         return;
     conversation_delete_proto_data(conv, proto_tume);
     conversation_add_proto_data(conv, proto_tume, SETTLED);
+    /* a tunnel's flow is held by two conversations: neither may keep it */
+    conversation_t *others[3] = { flow->tunnel_conv, flow->outer_conv, flow->tunnel_conv_named };
+    for (guint i = 0; i < G_N_ELEMENTS(others); i++) {
+        if (others[i] != NULL && others[i] != conv && conversation_get_proto_data(others[i], proto_tume) == flow) {
+            conversation_delete_proto_data(others[i], proto_tume);
+            conversation_add_proto_data(others[i], proto_tume, SETTLED);
+        }
+    }
     free_address_wmem(wmem_file_scope(), &flow->server_addr);
     wmem_free(wmem_file_scope(), (void *)flow->sni);
+    wmem_free(wmem_file_scope(), (void *)flow->proxy_connect);
     wmem_free(wmem_file_scope(), flow);
 }
 
@@ -193,7 +210,7 @@ tume_flow_is_tume(const tume_flow_t *flow, const packet_info *pinfo)
 
 static const char *const evidence_names[] = {
     "cert-subject", "cert-san", "sni", "http-host", "sip-domain", "sip-user-agent",
-    "api-signature"
+    "api-signature", "connect-host"
 };
 
 const char *
@@ -217,7 +234,19 @@ add_tls_items(tvbuff_t *tvb, proto_tree *tt, const tume_flow_t *flow)
     if (flow->cert != NULL && flow->cert->parsed) {
         const tume_cert_info_t *c = flow->cert;
         add_generated_string(tt, hf_tume_cert_subject, tvb, c->subject);
-        add_generated_string(tt, hf_tume_cert_issuer, tvb, c->issuer);
+        proto_item *ii = proto_tree_add_string(tt, hf_tume_cert_issuer, tvb, 0, 0, c->issuer);
+        proto_item_set_generated(ii);
+        if (flow->intercepted_by != NULL) {
+            /* the issuer shown is the proxy's, not the server's */
+            proto_item_append_text(ii, " (the CA of an interception proxy: %s)", flow->intercepted_by);
+            add_generated_string(tt, hf_tume_cert_intercepted_by, tvb, flow->intercepted_by);
+        }
+        guint32 other_in = 0;
+        const gchar *other = tume_flow_other_issuer(flow, &other_in);
+        if (other != NULL) {
+            add_generated_string(tt, hf_tume_cert_other_issuer, tvb, other);
+            proto_item_set_generated(proto_tree_add_uint(tt, hf_tume_cert_other_issuer_in, tvb, 0, 0, other_in));
+        }
         for (guint i = 0; i < c->san_count; i++)
             add_generated_string(tt, hf_tume_cert_san, tvb, c->san[i]);
         if (c->not_after != G_MININT64) {
@@ -228,6 +257,84 @@ add_tls_items(tvbuff_t *tvb, proto_tree *tt, const tume_flow_t *flow)
                                                         c->self_signed));
     }
     proto_item_set_generated(proto_tree_add_boolean(tt, hf_tume_decrypted, tvb, 0, 0, flow->decrypted));
+}
+
+/* ---- certificates by server name ---- */
+
+/* lower-cased server name -> wmem_array_t of issuer_seen_t, each issuer
+ * once, in the order first seen; emptied with the file scope */
+static wmem_map_t *issuers_by_name;
+
+typedef struct {
+    const gchar *issuer;     /* file scope (the certificate cache's) */
+    guint32      frame;      /* its first certificate for the name */
+} issuer_seen_t;
+
+const gchar *
+tume_flow_server_name(const tume_flow_t *flow)
+{
+    if (flow->sni != NULL && tume_host_name_valid((const guint8 *)flow->sni, strlen(flow->sni)))
+        return flow->sni;
+    return flow->cert != NULL && flow->cert->parsed ? flow->cert->subject_cn : NULL;
+}
+
+void
+tume_flow_note_certificate(tume_flow_t *flow)
+{
+    const tume_cert_info_t *c = flow->cert;
+
+    if (c == NULL || !c->parsed || c->issuer == NULL)
+        return;
+    const char *label = tume_interceptor_match(tume_cfg->interceptors, c->issuer);
+    flow->intercepted_by = label != NULL ? wmem_strdup(wmem_file_scope(), label) : NULL;
+    const gchar *name = tume_flow_server_name(flow);
+    if (name == NULL)
+        return;
+    gchar *key = g_ascii_strdown(name, -1);
+    wmem_array_t *seen = (wmem_array_t *)wmem_map_lookup(issuers_by_name, key);
+    if (seen == NULL) {
+        seen = wmem_array_new(wmem_file_scope(), sizeof(issuer_seen_t));
+        wmem_map_insert(issuers_by_name, wmem_strdup(wmem_file_scope(), key), seen);
+    }
+    g_free(key);
+    guint n = wmem_array_get_count(seen);
+    gboolean known = FALSE;
+    for (guint i = 0; i < n && !known; i++)
+        known = strcmp(((issuer_seen_t *)wmem_array_index(seen, i))->issuer, c->issuer) == 0;
+    if (!known && n < 64) {       /* a bound: one name, at most 64 issuers kept */
+        issuer_seen_t e = { c->issuer, flow->cert_frame };
+        wmem_array_append_one(seen, e);
+    }
+    flow->issuers_seen = seen;
+}
+
+const gchar *
+tume_flow_other_issuer(const tume_flow_t *flow, guint32 *frame)
+{
+    if (flow->issuers_seen == NULL || flow->cert == NULL || flow->cert->issuer == NULL)
+        return NULL;
+    for (guint i = 0; i < wmem_array_get_count(flow->issuers_seen); i++) {
+        const issuer_seen_t *e = (const issuer_seen_t *)wmem_array_index(flow->issuers_seen, i);
+        if (strcmp(e->issuer, flow->cert->issuer) != 0) {
+            *frame = e->frame;
+            return e->issuer;
+        }
+    }
+    return NULL;
+}
+
+/* The HTTP proxy the flow goes through. */
+static void
+add_proxy_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume_flow_t *flow)
+{
+    if (flow->proxy_connect == NULL)
+        return;
+    add_generated_string(tt, hf_tume_proxy_connect, tvb, flow->proxy_connect);
+    char *a = address_to_str(pinfo->pool, &flow->server_addr);
+    add_generated_string(tt, hf_tume_proxy_address, tvb,
+                         flow->server_addr.type == AT_IPv6
+                             ? wmem_strdup_printf(pinfo->pool, "[%s]:%u", a, flow->server_port)
+                             : wmem_strdup_printf(pinfo->pool, "%s:%u", a, flow->server_port));
 }
 
 proto_tree *
@@ -247,7 +354,10 @@ tume_packet_tree(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, tume_flow_
             add_generated_string(tt, hf_tume_evidence, tvb, evidence_names[i]);
     }
     add_tls_items(tvb, tt, flow);
+    add_proxy_items(tvb, pinfo, tt, flow);
     proto_item_append_text(ti, ", %s flow", tume_flow_kind_name(kind));
+    if (flow->proxy_connect != NULL)
+        proto_item_append_text(ti, " through an HTTP proxy");
     p_add_proto_data(pinfo->pool, pinfo, proto_tume, TUME_PKT_KEY_TREE, tt);
     return tt;
 }
@@ -257,9 +367,12 @@ tume_flow_direction(const tume_flow_t *flow, const packet_info *pinfo)
 {
     if (flow->server_addr.type == AT_NONE)
         return -1;
-    if (pinfo->destport == flow->server_port && addresses_equal(&pinfo->dst, &flow->server_addr))
+    /* in a tunnel HTTP shows TLS the CONNECT's port for the proxy's */
+    if ((pinfo->destport == flow->server_port || (flow->tunnel_port != 0 && pinfo->destport == flow->tunnel_port))
+        && addresses_equal(&pinfo->dst, &flow->server_addr))
         return 1;
-    if (pinfo->srcport == flow->server_port && addresses_equal(&pinfo->src, &flow->server_addr))
+    if ((pinfo->srcport == flow->server_port || (flow->tunnel_port != 0 && pinfo->srcport == flow->tunnel_port))
+        && addresses_equal(&pinfo->src, &flow->server_addr))
         return 0;
     return -1;
 }
@@ -408,6 +521,24 @@ tume_flow_register(void)
         { &hf_tume_sni,
           { "Server name (SNI)", "tume.sni", FT_STRING, BASE_NONE, NULL, 0x0,
             "server_name of the ClientHello", HFILL } },
+        { &hf_tume_cert_intercepted_by,
+          { "Intercepted by", "tume.cert.intercepted_by", FT_STRING, BASE_NONE, NULL, 0x0,
+            "The interception proxy whose CA issued the server certificate (tume.interception_issuers): "
+            "the certificate and its issuer are the proxy's, not the server's", HFILL } },
+        { &hf_tume_cert_other_issuer,
+          { "Other issuer for this server name", "tume.cert.other_issuer", FT_STRING, BASE_NONE, NULL, 0x0,
+            "Another issuer (RFC 4514) whose certificate for the same server name (SNI, else subject CN) "
+            "is in this capture (in one pass: seen so far)", HFILL } },
+        { &hf_tume_cert_other_issuer_in,
+          { "Other issuer's certificate in", "tume.cert.other_issuer_in", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+            "The frame of that other issuer's first certificate for the name", HFILL } },
+        { &hf_tume_proxy_connect,
+          { "Proxy CONNECT", "tume.proxy.connect", FT_STRING, BASE_NONE, NULL, 0x0,
+            "The authority (host:port) of the HTTP CONNECT request that opened this flow's tunnel "
+            "through an HTTP proxy", HFILL } },
+        { &hf_tume_proxy_address,
+          { "Proxy", "tume.proxy.address", FT_STRING, BASE_NONE, NULL, 0x0,
+            "The HTTP proxy's address and port (address:port) this flow's tunnel goes through", HFILL } },
         { &hf_tume_decrypted,
           { "Decrypted", "tume.decrypted", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
             "Whether the TLS payload of this flow could be decrypted", HFILL } },
@@ -427,6 +558,7 @@ tume_flow_register(void)
     expert_register_field_array(em, ei, array_length(ei));
     tume_tap = register_tap("tume");
     links = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_str_hash, g_str_equal);
+    issuers_by_name = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_str_hash, g_str_equal);
 }
 
 /* ---- where bytes are, across passes ---- */

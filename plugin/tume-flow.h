@@ -36,13 +36,14 @@ typedef struct {
     tume_strlist_t *signalling_domains;   /* tume.signalling_domains */
     tume_strlist_t *provisioning_domains; /* tume.provisioning_domains */
     tume_strlist_t *user_agents;          /* tume.user_agents */
+    tume_strlist_t *interceptors;         /* tume.interception_issuers */
 } tume_config_t;
 
 extern const tume_config_t *tume_cfg;
 
 /* (Re)builds the configuration from the preference strings; frees it with NULLs. */
 void tume_config_apply(gboolean sip_heuristic, const char *signalling, const char *provisioning,
-                       const char *user_agents);
+                       const char *user_agents, const char *interceptors);
 void tume_config_free(void);
 
 typedef enum {
@@ -59,15 +60,17 @@ enum {
     TUME_EV_HTTP_HOST     = 1u << 3,
     TUME_EV_SIP_DOMAIN    = 1u << 4,
     TUME_EV_SIP_UA        = 1u << 5,
-    TUME_EV_API_SIGNATURE = 1u << 6
+    TUME_EV_API_SIGNATURE = 1u << 6,
+    TUME_EV_CONNECT_HOST  = 1u << 7
 };
-#define TUME_EV_COUNT 7
+#define TUME_EV_COUNT 8
 /* The FIELDS.md name of evidence bit i (0..TUME_EV_COUNT-1). */
 const char *tume_evidence_name(guint i);
 
 /* Evidence that is enough on its own to call a flow TU Me. */
 #define TUME_EV_STRONG (TUME_EV_CERT_SUBJECT | TUME_EV_CERT_SAN | TUME_EV_SNI | \
-                        TUME_EV_HTTP_HOST | TUME_EV_SIP_DOMAIN | TUME_EV_SIP_UA)
+                        TUME_EV_HTTP_HOST | TUME_EV_SIP_DOMAIN | TUME_EV_SIP_UA | \
+                        TUME_EV_CONNECT_HOST)
 
 /* The facts of a server certificate (parsed by tume-tls.c once per
  * distinct DER per file). */
@@ -97,6 +100,11 @@ typedef struct tume_flow {
     const gchar     *sni;            /* server_name of the ClientHello */
     const tume_cert_info_t *cert;    /* the server's leaf certificate */
     guint32          cert_frame;     /* the packet that carried it */
+    const char      *intercepted_by; /* the interception proxy whose CA issued it (a config label); NULL */
+    guint32          issuer_differs_in; /* the first frame where the same server name had a
+                                         * certificate from another issuer; 0: none seen */
+    const gchar     *issuer_differs; /* that other issuer */
+    wmem_array_t    *issuers_seen;   /* the issuers seen for the flow's server name (tume-flow.c) */
     address          server_addr;    /* who received the ClientHello */
     guint32          server_port;
     guint32          cipher_suite;   /* from the ServerHello; 0 unknown */
@@ -122,6 +130,18 @@ typedef struct tume_flow {
     gboolean         sip_pending[2];
     guint32          sip_rescanned[2];
     gboolean         sip_resync[2];  /* a reassembly was given up: skip to a start line */
+    /* An HTTP CONNECT tunnel (tume-proxy.c): server_addr and server_port
+     * are the proxy's.  Inside the tunnel HTTP hands TLS the CONNECT's port
+     * in place of the proxy's (tunnel_port), on a conversation of its own
+     * (tunnel_conv) that shares this flow with the TCP connection's
+     * (outer_conv). */
+    const gchar     *proxy_connect;  /* the CONNECT authority, printable; NULL: no tunnel */
+    guint32          proxy_connect_frame;
+    guint32          tunnel_port;
+    struct conversation *tunnel_conv, *outer_conv;
+    struct conversation *tunnel_conv_named;  /* Wireshark 4.6's view of the tunnel (tume-proxy.c) */
+    guint32          bypass_connect; /* a direct flow of a client that uses a proxy: the frame
+                                      * of the client's first CONNECT (latest known); 0 none */
 } tume_flow_t;
 
 /* TLS 1.3: after the client's Finished the server may send NewSessionTickets
@@ -276,6 +296,19 @@ tume_link_t *tume_link_offer(packet_info *pinfo, tume_link_kind_t kind, const ch
 /* The latest offer before pinfo->num under key, or NULL; on the first pass
  * pinfo->num is added to its uses. */
 const tume_link_t *tume_link_use(packet_info *pinfo, tume_link_kind_t kind, const char *key);
+
+/* ---- certificates by server name ----
+ * Call once the flow's certificate is known (first pass): notes whether an
+ * interception proxy's CA issued it (flow->intercepted_by) and which issuers
+ * gave certificates to the same server name (the SNI, else the subject CN)
+ * in this file. */
+void tume_flow_note_certificate(tume_flow_t *flow);
+/* Another issuer that certified the flow's server name in this file (in
+ * one pass: so far), and the frame of its first certificate; NULL if none. */
+const gchar *tume_flow_other_issuer(const tume_flow_t *flow, guint32 *frame);
+/* The server name the certificate facts are about: the SNI, else the
+ * subject CN; NULL if neither. */
+const gchar *tume_flow_server_name(const tume_flow_t *flow);
 
 /* ---- the "tume" tap (read by tume-stats.c) ----
  * One tume_tap_info_t per TU Me packet with payload, queued by the

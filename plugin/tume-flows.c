@@ -57,6 +57,7 @@ typedef struct {
     guint64  pings;              /* keep-alive pings, decrypted or read by size */
     nstime_t first_ping, last_ping;
     char     period[32];         /* the mean ping period in s, "-" without two pings */
+    char    *proxy;              /* "via proxy (CONNECT host:port)", "bypass (...)", or NULL */
 } flow_row_t;
 
 typedef struct {
@@ -74,6 +75,7 @@ flow_row_free(gpointer p)
     g_free(r->evidence_str);
     g_free(r->sni);
     g_free(r->issuer);
+    g_free(r->proxy);
     g_free(r);
 }
 
@@ -174,6 +176,13 @@ flow_rows_add(flow_rows_t *t, const packet_info *pinfo, const tume_tap_info_t *t
         r->evidence = flow->evidence;
     }
     set_copy(&r->sni, flow->sni);
+    if (flow->proxy_connect != NULL && r->proxy == NULL) {
+        char *a = tume_endpoint_str(&flow->server_addr, flow->server_port);
+        r->proxy = g_strdup_printf("via %s (CONNECT %s)", a, flow->proxy_connect);
+        g_free(a);
+    } else if (flow->proxy_connect == NULL && flow->bypass_connect != 0 && r->proxy == NULL) {
+        r->proxy = g_strdup_printf("bypass (the client's CONNECT in frame %u)", flow->bypass_connect);
+    }
     set_copy(&r->issuer, flow->cert != NULL && flow->cert->parsed ? flow->cert->issuer : NULL);
     r->decrypted = flow->decrypted;
     r->frames++;
@@ -235,7 +244,8 @@ flow_text_draw(void *tapdata)
     printf("Filter: %s\n", t->filter != NULL ? t->filter : "");
     printf("Columns, tab-separated: first frame, last frame, client, server, role, decrypted,\n"
            "messages, frames, bytes, SNI, certificate issuer (\"-\": none seen),\n"
-           "records not decrypted read by size (guess=count,...), mean keep-alive ping period in s\n");
+           "records not decrypted read by size (guess=count,...), mean keep-alive ping period in s,\n"
+           "HTTP proxy (\"via address:port (CONNECT host:port)\", \"bypass (...)\" or \"-\")\n");
     for (guint i = 0; i < t->rows.order->len; i++) {
         const flow_row_t *r = (const flow_row_t *)g_ptr_array_index(t->rows.order, i);
         GString *sized = g_string_new(NULL);
@@ -245,11 +255,11 @@ flow_text_draw(void *tapdata)
                                        tume_enc_guess_name((tume_enc_guess_t)g), r->sized[g]);
         }
         printf("%u\t%u\t%s\t%s\t%s\t%s\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT
-               "\t%s\t%s\t%s\t%s\n",
+               "\t%s\t%s\t%s\t%s\t%s\n",
                r->first_frame, r->last_frame, r->client, r->server, tume_flow_kind_name(r->kind),
                r->decrypted ? "yes" : "no", r->messages, r->frames, r->bytes,
                r->sni != NULL ? r->sni : "-", r->issuer != NULL ? r->issuer : "-",
-               sized->len > 0 ? sized->str : "-", r->period);
+               sized->len > 0 ? sized->str : "-", r->period, r->proxy != NULL ? r->proxy : "-");
         g_string_free(sized, TRUE);
     }
     printf("===================================================================\n");
@@ -304,7 +314,7 @@ static stat_tap_ui flow_text_ui = {
 
 enum {
     FT_COL_NUMBER, FT_COL_CLIENT, FT_COL_SERVER, FT_COL_ROLE, FT_COL_EVIDENCE, FT_COL_ISSUER, FT_COL_SNI, FT_COL_DECRYPTED,
-    FT_COL_MESSAGES, FT_COL_PINGS, FT_COL_PERIOD, FT_COL_FRAMES, FT_COL_BYTES, FT_COL_FIRST, FT_COL_LAST, FT_COL_FILTER,
+    FT_COL_PROXY, FT_COL_MESSAGES, FT_COL_PINGS, FT_COL_PERIOD, FT_COL_FRAMES, FT_COL_BYTES, FT_COL_FIRST, FT_COL_LAST, FT_COL_FILTER,
     FT_COL_COUNT
 };
 
@@ -317,6 +327,7 @@ static stat_tap_table_item flow_table_fields[FT_COL_COUNT] = {
     { TABLE_ITEM_STRING, TAP_ALIGN_LEFT,  "Certificate issuer",    "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_LEFT,  "SNI",                   "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_LEFT,  "Decrypted",             "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_LEFT,  "HTTP proxy",            "%s" },
     { TABLE_ITEM_UINT,   TAP_ALIGN_RIGHT, "Messages",              "%u" },
     { TABLE_ITEM_UINT,   TAP_ALIGN_RIGHT, "Keep-alive pings",      "%u" },
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Keep-alive period (s)", "%s" },
@@ -394,6 +405,7 @@ flow_table_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, co
     f[FT_COL_ISSUER].value.string_value = r->issuer != NULL ? r->issuer : "-";
     f[FT_COL_SNI].value.string_value = r->sni != NULL ? r->sni : "-";
     f[FT_COL_DECRYPTED].value.string_value = r->decrypted ? "yes" : "no";
+    f[FT_COL_PROXY].value.string_value = r->proxy != NULL ? r->proxy : "-";
     f[FT_COL_MESSAGES].value.uint_value = clamp_uint(r->messages);
     f[FT_COL_PINGS].value.uint_value = clamp_uint(r->pings);
     f[FT_COL_PERIOD].value.string_value = r->period;

@@ -35,6 +35,10 @@ static const char *const st_flows_evidence = "Flows by evidence";
 static const char *const st_flows_decrypted = "Flows by decryption";
 static const char *const st_flows_issuer = "Flows by certificate issuer";
 static const char *const st_flows_subject = "Flows by certificate subject";
+static const char *const st_flows_proxy = "Flows by HTTP proxy use";
+static const char *const st_proxy_names[3] = {
+    "no proxy in use by the client", "through an HTTP proxy (CONNECT)", "bypassing the client's HTTP proxy"
+};
 static const char *const st_messages = "Messages by type and direction";
 static const char *const st_bytes = "Frame bytes by flow role";
 static const char *const st_sensitive = "Sensitive items by kind";
@@ -46,6 +50,7 @@ typedef struct {
     tume_flow_kind_t kind;
     guint32          evidence;
     gboolean         decrypted;
+    guint8           proxy;      /* index in st_proxy_names */
     char            *issuer;     /* copies (NULL: no certificate) */
     char            *subject;
 } st_flow_seen_t;
@@ -58,9 +63,11 @@ typedef struct {
     int         by_role[3];
     int         by_evidence[TUME_EV_COUNT];
     int         decrypted[2];
+    int         by_proxy[3];
     GHashTable *issuers;         /* DN -> count */
     GHashTable *subjects;
     GHashTable *last_ping;       /* const tume_flow_t * -> nstime_t *: its latest ping read by size */
+    int         n_proxy;
     int         n_role, n_evidence, n_decrypted, n_issuer, n_subject, n_messages, n_bytes, n_sensitive,
                 n_sized, n_ping_interval;
 } st_state_t;
@@ -91,6 +98,7 @@ st_state_clear(st_state_t *s)
     memset(s->by_role, 0, sizeof s->by_role);
     memset(s->by_evidence, 0, sizeof s->by_evidence);
     memset(s->decrypted, 0, sizeof s->decrypted);
+    memset(s->by_proxy, 0, sizeof s->by_proxy);
 }
 
 static void
@@ -105,6 +113,7 @@ tume_st_init(stats_tree *st)
     s->n_role = stats_tree_create_node(st, st_flows_role, 0, STAT_DT_INT, TRUE);
     s->n_evidence = stats_tree_create_node(st, st_flows_evidence, 0, STAT_DT_INT, TRUE);
     s->n_decrypted = stats_tree_create_node(st, st_flows_decrypted, 0, STAT_DT_INT, TRUE);
+    s->n_proxy = stats_tree_create_node(st, st_flows_proxy, 0, STAT_DT_INT, TRUE);
     s->n_issuer = stats_tree_create_node(st, st_flows_issuer, 0, STAT_DT_INT, TRUE);
     s->n_subject = stats_tree_create_node(st, st_flows_subject, 0, STAT_DT_INT, TRUE);
     s->n_messages = stats_tree_create_node(st, st_messages, 0, STAT_DT_INT, TRUE);
@@ -119,7 +128,8 @@ tume_st_init(stats_tree *st)
      * evidence, decryption, certificate subject and issuer; then sensitive
      * items, records read by size, ping intervals and frame bytes. */
     static const char *const on_top[] = {
-        st_messages, st_flows_role, st_flows_evidence, st_flows_decrypted, st_flows_issuer, st_flows_subject
+        st_messages, st_flows_role, st_flows_evidence, st_flows_decrypted, st_flows_proxy, st_flows_issuer,
+        st_flows_subject
     };
     for (guint i = 0; i < G_N_ELEMENTS(on_top); i++)
         stat_node_set_flags(st, on_top[i], 0, TRUE, ST_FLG_SORT_TOP);
@@ -180,9 +190,10 @@ st_count_flow(stats_tree *st, st_state_t *s, const tume_tap_info_t *ti)
     const char *issuer = st_dn(flow, TRUE), *subject = st_dn(flow, FALSE);
     const guint kind = (guint)ti->kind < 3 ? (guint)ti->kind : 0;
     const int dec = flow->decrypted ? 1 : 0;
+    const guint8 proxy = flow->proxy_connect != NULL ? 1 : flow->bypass_connect != 0 ? 2 : 0;
 
     if (seen != NULL && seen->kind == (tume_flow_kind_t)kind && seen->evidence == flow->evidence
-        && seen->decrypted == dec && g_strcmp0(seen->issuer, issuer) == 0
+        && seen->decrypted == dec && seen->proxy == proxy && g_strcmp0(seen->issuer, issuer) == 0
         && g_strcmp0(seen->subject, subject) == 0)
         return;     /* nothing new about this flow: the usual case */
     if (seen == NULL) {
@@ -195,6 +206,7 @@ st_count_flow(stats_tree *st, st_state_t *s, const tume_tap_info_t *ti)
             if (seen->evidence & (1u << i))
                 s->by_evidence[i]--;
         s->decrypted[seen->decrypted ? 1 : 0]--;
+        s->by_proxy[seen->proxy]--;
         st_dn_count(st, s->issuers, s->n_issuer, seen->issuer, -1);
         if (seen->issuer != NULL)
             s->with_cert--;
@@ -205,6 +217,8 @@ st_count_flow(stats_tree *st, st_state_t *s, const tume_tap_info_t *ti)
     seen->kind = (tume_flow_kind_t)kind;
     seen->evidence = flow->evidence;
     seen->decrypted = dec;
+    seen->proxy = proxy;
+    s->by_proxy[proxy]++;
     seen->issuer = g_strdup(issuer);
     seen->subject = g_strdup(subject);
     s->by_role[kind]++;
@@ -228,6 +242,9 @@ st_count_flow(stats_tree *st, st_state_t *s, const tume_tap_info_t *ti)
     set_stat_node(st, st_flows_decrypted, 0, TRUE, (int)s->nflows);
     set_stat_node(st, "decrypted", s->n_decrypted, FALSE, s->decrypted[1]);
     set_stat_node(st, "not decrypted", s->n_decrypted, FALSE, s->decrypted[0]);
+    set_stat_node(st, st_flows_proxy, 0, TRUE, (int)s->nflows);
+    for (guint k = 0; k < 3; k++)
+        set_stat_node(st, st_proxy_names[k], s->n_proxy, FALSE, s->by_proxy[k]);
     set_stat_node(st, st_flows_issuer, 0, TRUE, s->with_cert);
     set_stat_node(st, st_flows_subject, 0, TRUE, s->with_cert);
 }

@@ -34,6 +34,8 @@ static expert_field ei_tume_cert_expired = EI_INIT;
 static expert_field ei_tume_cert_not_yet_valid = EI_INIT;
 static expert_field ei_tume_cert_self_signed = EI_INIT;
 static expert_field ei_tume_cert_sni_mismatch = EI_INIT;
+static expert_field ei_tume_cert_intercepted = EI_INIT;
+static expert_field ei_tume_cert_issuer_differs = EI_INIT;
 static expert_field ei_tume_not_decrypted = EI_INIT;
 static expert_field ei_tume_enc_info = EI_INIT;
 
@@ -170,10 +172,11 @@ port_kind(guint32 port)
         port_state = (guint8 *)wmem_alloc0(wmem_file_scope(), G_MAXUINT16 + 1);
     guint8 k = port_state[port];
     if (k == PORT_UNKNOWN) {
-        if (dissector_is_uint_changed(tcp_port_table, port))
-            k = PORT_CHANGED;     /* Decode As: the user decides, not us */
+        gboolean tls = dissector_get_uint_handle(tcp_port_table, port) == tls_handle;
+        if (dissector_is_uint_changed(tcp_port_table, port) && !tls)
+            k = PORT_CHANGED;     /* Decode As to something else: the user decides, not us */
         else
-            k = dissector_get_uint_handle(tcp_port_table, port) == tls_handle ? PORT_TLS : PORT_OTHER;
+            k = tls ? PORT_TLS : PORT_OTHER;   /* Decode As TLS: the front is TLS to TCP */
         port_state[port] = k;
     }
     return k;
@@ -188,6 +191,12 @@ tls_port(packet_info *pinfo)
     if (klo == PORT_CHANGED || khi == PORT_CHANGED)
         return 0;
     return klo == PORT_TLS ? lo : khi == PORT_TLS ? hi : 0;
+}
+
+guint32
+tume_tls_port_of(packet_info *pinfo)
+{
+    return tls_handle != NULL && tcp_port_table != NULL ? tls_port(pinfo) : 0;
 }
 
 gboolean
@@ -230,6 +239,19 @@ tume_tls_watch(packet_info *pinfo, conversation_t *conv, gboolean unseen, tvbuff
     }
 }
 
+void
+tume_tls_watch_tunnel(packet_info *pinfo, conversation_t *tunnel, guint32 port)
+{
+    if (PINFO_FD_VISITED(pinfo) || tls_handle == NULL || tcp_port_table == NULL)
+        return;
+    /* what TCP's port table gives HTTP for the CONNECT's port */
+    if (port_kind(port) != PORT_TLS || tcp_tries_heuristics_first())
+        return;
+    if (conversation_get_dissector(tunnel, pinfo->num) != NULL)
+        return;
+    conversation_set_dissector(tunnel, tume_front_handle);
+}
+
 static void
 take_certificate(tume_flow_t *flow, packet_info *pinfo, const guint8 *der, gsize len)
 {
@@ -239,6 +261,7 @@ take_certificate(tume_flow_t *flow, packet_info *pinfo, const guint8 *der, gsize
         return;
     flow->cert = cert_lookup(der, (guint)len);
     flow->cert_frame = pinfo->num;
+    tume_flow_note_certificate(flow);
     if (flow->cert != NULL && flow->cert->parsed) {
         ev |= tume_host_evidence(flow->cert->subject_cn, TUME_EV_CERT_SUBJECT, &flow->host_kind);
         for (guint i = 0; i < flow->cert->san_count; i++) {
@@ -265,9 +288,13 @@ read_handshake(tume_flow_t *flow, packet_info *pinfo, const guint8 *p, gsize len
 
     while (off < len && tume_tls_handshake(p + off, len - off, &type, &body, &ml)) {
         const guint8 *b = p + off + body.off;
-        if (type == TUME_TLS_HS_CLIENT_HELLO && flow->server_addr.type == AT_NONE) {
-            copy_address_wmem(wmem_file_scope(), &flow->server_addr, &pinfo->dst);
-            flow->server_port = pinfo->destport;
+        if (type == TUME_TLS_HS_CLIENT_HELLO && (flow->server_addr.type == AT_NONE || flow->proxy_connect != NULL)) {
+            /* the server: who receives the ClientHello (in a tunnel the
+             * proxy, known since the CONNECT) */
+            if (flow->server_addr.type == AT_NONE) {
+                copy_address_wmem(wmem_file_scope(), &flow->server_addr, &pinfo->dst);
+                flow->server_port = pinfo->destport;
+            }
             if (flow->sni == NULL && tume_tls_client_hello_sni(b, body.len, &sp)) {
                 /* shown as given, every byte told (a NUL, tab or line end in
                  * it can neither cut the name nor forge output); evidence
@@ -636,6 +663,17 @@ tume_tls_add_packet_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, con
             if (c->self_signed)
                 proto_tree_add_expert_format(tt, pinfo, &ei_tume_cert_self_signed, tvb, 0, 0,
                     "TU Me server certificate is self-signed (%s)", c->subject);
+            const gchar *name = tume_flow_server_name(flow);
+            if (flow->intercepted_by != NULL)
+                proto_tree_add_expert_format(tt, pinfo, &ei_tume_cert_intercepted, tvb, 0, 0,
+                    "TLS to %s intercepted by %s: the certificate is the proxy's, issued by %s",
+                    name != NULL ? name : "the server", flow->intercepted_by, c->issuer);
+            guint32 other_in = 0;
+            const gchar *other = tume_flow_other_issuer(flow, &other_in);
+            if (other != NULL)
+                proto_tree_add_expert_format(tt, pinfo, &ei_tume_cert_issuer_differs, tvb, 0, 0,
+                    "%s: this certificate was issued by %s, the one in frame %u by %s",
+                    name != NULL ? name : "The server", c->issuer, other_in, other);
             if (flow->sni != NULL && !tume_cert_covers_host((const tume_cert_t *)c->gnutls_view, flow->sni))
                 proto_tree_add_expert_format(tt, pinfo, &ei_tume_cert_sni_mismatch, tvb, 0, 0,
                     "TU Me server certificate does not cover the SNI %s", flow->sni);
@@ -671,6 +709,12 @@ tume_tls_register(void)
           { "tume.cert.warn.self_signed", PI_SECURITY, PI_WARN, "TU Me server certificate self-signed", EXPFILL } },
         { &ei_tume_cert_sni_mismatch,
           { "tume.cert.warn.sni_mismatch", PI_SECURITY, PI_WARN, "TU Me server certificate does not cover the SNI", EXPFILL } },
+        { &ei_tume_cert_intercepted,
+          { "tume.cert.warn.intercepted", PI_SECURITY, PI_WARN,
+            "TU Me TLS intercepted: the certificate was issued by an interception proxy's CA", EXPFILL } },
+        { &ei_tume_cert_issuer_differs,
+          { "tume.cert.warn.issuer_differs", PI_SECURITY, PI_WARN,
+            "TU Me server name certified by different issuers in one capture", EXPFILL } },
         { &ei_tume_not_decrypted,
           { "tume.not_decrypted", PI_UNDECODED, PI_NOTE, "TU Me flow not decrypted", EXPFILL } },
         { &ei_tume_enc_info,

@@ -21,6 +21,11 @@ void tume_tls_handoff(void);
  * payload (NULL: unknown); for an unseen conversation, its complete TLS
  * records are read at once, since TCP has already given them to TLS. */
 void tume_tls_watch(packet_info *pinfo, conversation_t *conv, gboolean unseen, tvbuff_t *payload);
+/* Sets the front on HTTP's conversation of a CONNECT tunnel (tume-proxy.c)
+ * when TCP's port table gives the CONNECT's port to TLS. */
+void tume_tls_watch_tunnel(packet_info *pinfo, conversation_t *tunnel, guint32 port);
+/* The port of the packet's pair that TCP gives to TLS (as tume_tls_port_pair); 0 none. */
+guint32 tume_tls_port_of(packet_info *pinfo);
 /* Does TCP give this packet's port pair to TLS (as the front's watch
  * checks it: no Decode As on either port)? */
 gboolean tume_tls_port_pair(packet_info *pinfo);

@@ -72,6 +72,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
         }
         (void)tume_cert_name_covers(s, "sip.tume.jajah.com");
+        {
+            /* HTTP CONNECT request lines; interception-CA lists and issuers */
+            gsize aoff, alen, hlen;
+            guint32 port;
+            if (tume_http_connect_request(p, n, &aoff, &alen, &hlen, &port))
+                g_assert(aoff + alen <= n && hlen < alen && port >= 1 && port <= 65535);
+            tume_strlist_t *il = tume_interceptor_list_new(s);
+            (void)tume_interceptor_match(il, s);
+            tume_strlist_free(il);
+        }
         tume_strlist_free(l);
         g_free(path);
         g_free(s);

@@ -445,6 +445,70 @@ test_http_request_host(void)
     g_string_free(many, TRUE);
 }
 
+static gboolean
+connect_req(const char *line, char **auth, char **host, guint32 *port)
+{
+    gsize off, alen, hlen;
+    if (!tume_http_connect_request((const guint8 *)line, strlen(line), &off, &alen, &hlen, port))
+        return FALSE;
+    *auth = g_strndup(line + off, alen);
+    *host = g_strndup(line + off, hlen);
+    return TRUE;
+}
+
+static void
+test_http_connect_request(void)
+{
+    char *auth, *host;
+    guint32 port;
+
+    g_assert_true(connect_req("CONNECT api.tu.com:443 HTTP/1.1\r\nHost: api.tu.com:443\r\n\r\n", &auth, &host, &port));
+    g_assert_cmpstr(auth, ==, "api.tu.com:443");
+    g_assert_cmpstr(host, ==, "api.tu.com");
+    g_assert_cmpuint(port, ==, 443);
+    g_free(auth);
+    g_free(host);
+    g_assert_true(connect_req("CONNECT [2001:db8::1]:8443 HTTP/1.0\n", &auth, &host, &port));
+    g_assert_cmpstr(auth, ==, "[2001:db8::1]:8443");
+    g_assert_cmpstr(host, ==, "[2001:db8::1]");
+    g_assert_cmpuint(port, ==, 8443);
+    g_free(auth);
+    g_free(host);
+    g_assert_true(connect_req("CONNECT 10.0.0.1:65535 HTTP/1.1\r\n", &auth, &host, &port));
+    g_assert_cmpuint(port, ==, 65535);
+    g_free(auth);
+    g_free(host);
+    /* not a CONNECT, or not a valid one */
+    g_assert_false(connect_req("GET / HTTP/1.1\r\n", &auth, &host, &port));
+    g_assert_false(connect_req("connect api.tu.com:443 HTTP/1.1\r\n", &auth, &host, &port));
+    g_assert_false(connect_req("CONNECT api.tu.com:443 HTTP/1.1", &auth, &host, &port));      /* no line end yet */
+    g_assert_false(connect_req("CONNECT api.tu.com:443 HTTP/1.1\r", &auth, &host, &port));   /* CRLF may follow */
+    g_assert_false(connect_req("CONNECT api.tu.com HTTP/1.1\r\n", &auth, &host, &port));    /* no port */
+    g_assert_false(connect_req("CONNECT :443 HTTP/1.1\r\n", &auth, &host, &port));          /* no host */
+    g_assert_false(connect_req("CONNECT api.tu.com:0 HTTP/1.1\r\n", &auth, &host, &port));
+    g_assert_false(connect_req("CONNECT api.tu.com:65536 HTTP/1.1\r\n", &auth, &host, &port));
+    g_assert_false(connect_req("CONNECT api.tu.com:443443 HTTP/1.1\r\n", &auth, &host, &port));
+    g_assert_false(connect_req("CONNECT api.tu.com:44x HTTP/1.1\r\n", &auth, &host, &port));
+    g_assert_false(connect_req("CONNECT api.tu.com: HTTP/1.1\r\n", &auth, &host, &port));
+    g_assert_false(connect_req("CONNECT  api.tu.com:443 HTTP/1.1\r\n", &auth, &host, &port)); /* two spaces */
+    g_assert_false(connect_req("CONNECT api.tu\tcom:443 HTTP/1.1\r\n", &auth, &host, &port));
+    g_assert_false(connect_req("CONNECT user@api.tu.com:443 HTTP/1.1\r\n", &auth, &host, &port));
+    g_assert_false(connect_req("CONNECT 2001:db8::1:443 HTTP/1.1\r\n", &auth, &host, &port)); /* IPv6 without brackets */
+    g_assert_false(connect_req("CONNECT [::1:443 HTTP/1.1\r\n", &auth, &host, &port));
+    g_assert_false(connect_req("CONNECT api.tu.com:443 HTTP/2.0\r\n", &auth, &host, &port));
+    g_assert_false(connect_req("CONNECT api.tu.com:443 HTTP/1.x\r\n", &auth, &host, &port));
+    g_assert_false(connect_req("CONNECT api.tu.com:443\r\n", &auth, &host, &port));
+    g_assert_false(connect_req("CONNECT \r\n", &auth, &host, &port));
+    /* the line must end within TUME_HTTP_CONNECT_LINE_MAX bytes */
+    GString *longline = g_string_new("CONNECT ");
+    while (longline->len < TUME_HTTP_CONNECT_LINE_MAX)
+        g_string_append(longline, "aaaaaaaaaa.");
+    g_string_append(longline, "com:443 HTTP/1.1\r\n");
+    g_assert_false(connect_req(longline->str, &auth, &host, &port));
+    g_string_free(longline, TRUE);
+    g_assert_false(tume_http_connect_request(NULL, 0, NULL, NULL, NULL, &port));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -465,5 +529,6 @@ main(int argc, char **argv)
     g_test_add_func("/api/rule-is-builtin", test_rule_is_builtin);
     g_test_add_func("/api/http/first-line", test_http_first_line);
     g_test_add_func("/api/http/request-host", test_http_request_host);
+    g_test_add_func("/api/http/connect-request", test_http_connect_request);
     return g_test_run();
 }

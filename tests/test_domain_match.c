@@ -175,6 +175,42 @@ test_printable(void)
     g_free(p);
 }
 
+static void
+test_interceptors(void)
+{
+    tume_strlist_t *l = tume_interceptor_list_new("mitmproxy=mitmproxy, Burp Suite=PortSwigger; "
+                                                  "DO_NOT_TRUST_FiddlerRoot, =nolabel, empty=, x=y=z");
+    /* "=nolabel" and "empty=" are dropped; "x=y=z": label x, text "y=z" */
+    g_assert_cmpuint(tume_strlist_count(l), ==, 4);
+    g_assert_cmpstr(tume_interceptor_match(l, "O=mitmproxy,CN=mitmproxy"), ==, "mitmproxy");
+    g_assert_cmpstr(tume_interceptor_match(l, "CN=PortSwigger CA,OU=PortSwigger CA,O=PortSwigger,C=PortSwigger"),
+                    ==, "Burp Suite");
+    g_assert_cmpstr(tume_interceptor_match(l, "CN=portswigger ca"), ==, "Burp Suite");      /* any case */
+    g_assert_cmpstr(tume_interceptor_match(l, "O=DO_NOT_TRUST,CN=DO_NOT_TRUST_FiddlerRoot"), ==,
+                    "DO_NOT_TRUST_FiddlerRoot");                                          /* label = text */
+    g_assert_cmpstr(tume_interceptor_match(l, "CN=a,O=y=z"), ==, "x");
+    g_assert_null(tume_interceptor_match(l, "CN=TU Me Test Root CA,O=Example Test PKI,C=ES"));
+    g_assert_null(tume_interceptor_match(l, "CN=Mitm,O=proxy"));
+    g_assert_null(tume_interceptor_match(l, NULL));
+    g_assert_null(tume_interceptor_match(NULL, "O=mitmproxy"));
+    tume_strlist_free(l);
+    l = tume_interceptor_list_new("");
+    g_assert_cmpuint(tume_strlist_count(l), ==, 0);
+    g_assert_null(tume_interceptor_match(l, "O=mitmproxy,CN=mitmproxy"));
+    tume_strlist_free(l);
+    l = tume_interceptor_list_new(NULL);
+    g_assert_cmpuint(tume_strlist_count(l), ==, 0);
+    tume_strlist_free(l);
+    /* bounded like every list */
+    GString *many = g_string_new(NULL);
+    for (guint i = 0; i < TUME_LIST_MAX + 10; i++)
+        g_string_append_printf(many, "p%u=text%u,", i, i);
+    l = tume_interceptor_list_new(many->str);
+    g_assert_cmpuint(tume_strlist_count(l), ==, TUME_LIST_MAX);
+    tume_strlist_free(l);
+    g_string_free(many, TRUE);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -186,5 +222,6 @@ main(int argc, char **argv)
     g_test_add_func("/domain/list-cap", test_list_cap);
     g_test_add_func("/domain/host-name-valid", test_host_name_valid);
     g_test_add_func("/domain/printable", test_printable);
+    g_test_add_func("/domain/interceptors", test_interceptors);
     return g_test_run();
 }

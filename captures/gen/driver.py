@@ -12,6 +12,10 @@ function runs, then writes into captures/:
             written (it is decrypted with the server's RSA private key);
   NO_TLS    <name>.pcapng only.
 
+A module's DERIVED ({name: (source, display filter)}) names captures cut
+from a source capture's files with ``tshark -Y filter`` (the packets one
+host sees of a scenario, say); they keep the source's secrets.
+
 summary() prints frame counts and what tshark decrypts and reassembles.
 main() is the command line of captures/generate.py (must run as root:
 dumpcap on lo, binding port 443).
@@ -29,18 +33,21 @@ import time
 from .net import start_dumpcap, stop_dumpcap
 from .pki import PKI_DIR, ensure_pki, pki_path
 from .scenarios import TLS_KEYS, TLS_RSA
-from .scenarios import hostile, negatives, provisioning, signalling
+from .scenarios import hostile, negatives, provisioning, proxy, signalling
 from .util import CAPTURES_DIR as HERE
 from .util import log, run
 
 # the scenario modules, in the order their captures are made
-FAMILIES = [signalling, negatives, provisioning, hostile]
+FAMILIES = [signalling, negatives, provisioning, hostile, proxy]
 
 SCENARIOS = [row for m in FAMILIES for row in m.SCENARIOS]
 # RSA private key used to check (and to decrypt) TLS_RSA captures
 RSA_KEYS = {k: v for m in FAMILIES for k, v in getattr(m, "RSA_KEYS", {}).items()}
 # captures whose summary also counts HTTP requests/responses and TCP streams
 HTTP_SUMMARY = set().union(*(getattr(m, "HTTP_SUMMARY", set()) for m in FAMILIES))
+# captures made from another capture's files: name -> (source name, display
+# filter); written with the same output mode as the source
+DERIVED = {k: v for m in FAMILIES for k, v in getattr(m, "DERIVED", {}).items()}
 
 _names = [s[0] for s in SCENARIOS]
 assert len(set(_names)) == len(_names), "a capture name is used twice"
@@ -77,6 +84,17 @@ def generate(name, fn, tls):
             shutil.copyfile(raw, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def derive(name, source, filt, tls):
+    """name's files: the packets of source's files that filt keeps."""
+    outs = [("", "")] + ([("-nokeys", "-nokeys")] if tls is TLS_KEYS else [])
+    for suffix_in, suffix_out in outs:
+        src = os.path.join(HERE, source + suffix_in + ".pcapng")
+        dst = os.path.join(HERE, name + suffix_out + ".pcapng")
+        run(["tshark", "-n", "-r", src, "-Y", filt, "-w", dst])
+    if tls is TLS_KEYS:
+        shutil.copyfile(os.path.join(HERE, source + ".keys"), os.path.join(HERE, name + ".keys"))
 
 
 def tshark(*args):
@@ -139,7 +157,15 @@ def main(description):
     for name, fn, tls in todo:
         log("capturing %s ..." % name)
         generate(name, fn, tls)
+    modes = {s[0]: s[2] for s in SCENARIOS}
+    derived = [(n, src, filt, modes[src]) for n, (src, filt) in DERIVED.items()
+               if any(s[0] == src for s in todo)]
+    for name, src, filt, tls in derived:
+        log("cutting %s from %s (%s) ..." % (name, src, filt))
+        derive(name, src, filt, tls)
     log("")
     log("summary:")
     for name, _, tls in todo:
+        summary(name, tls)
+    for name, _, _, tls in derived:
         summary(name, tls)

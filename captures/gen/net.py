@@ -199,7 +199,8 @@ def exchange_plain(cip, sip_ip, c2s, s2c):
 
 
 # TLS/HTTP on 443, and the RTP of the TU Me call (SDP ports 40000/40002)
-CAPTURE_FILTER = "tcp port 443 or (udp and (port 40000 or port 40002))"
+# 8080: the HTTP proxy of scenarios/proxy.py
+CAPTURE_FILTER = "tcp port 443 or tcp port 8080 or (udp and (port 40000 or port 40002))"
 
 
 def start_dumpcap(path):

@@ -180,7 +180,7 @@ def case_enc_stats(env):
         pings = [decimal.Decimal(r[0]) for r in rows for g in split(r[2]) if g == "keepalive-ping"]
         check(len(pings) >= 2, "%s: two pings or more" % name)
         out = env.run(["-n", "-q", "-r", cap, "-z", "tume,flows", "-z", "tume,tree"])
-        flows = [l.split("\t") for l in out.splitlines() if l.count("\t") == 12]
+        flows = [l.split("\t") for l in out.splitlines() if l.count("\t") == 13]
         check_eq(len(flows), 1, "%s: one flow row" % name)
         order = ["unknown", "keepalive-ping", "keepalive-pong", "sip-message", "api-request", "api-response"]
         check_eq(flows[0][11], ",".join("%s=%d" % (g, guesses[g]) for g in order if guesses[g]),

@@ -337,13 +337,13 @@ def case_hostile_sni_bytes(env):
     not a host name is no evidence (the flow is still TU Me by its
     certificate, which is in clear in TLS 1.2)."""
     import json
-    # tab and line ends: one row per flow, 13 columns, the bytes told
+    # tab and line ends: one row per flow, 14 columns, the bytes told
     cap = sni_variant(env, "tabs", b"a\tb\tc\nd\te\tf\tg\th\tij")
     out = env.run(["-n", "-r", cap, "-q", "-z", "tume,flows"])
     rows = [l for l in out.splitlines() if l[:1].isdigit()]
     check_eq(len(rows), 1, "-z tume,flows: one row for the one flow (%r)" % out)
     cols = rows[0].split("\t")
-    check_eq(len(cols), 13, "-z tume,flows: 13 columns")
+    check_eq(len(cols), 14, "-z tume,flows: 14 columns")
     check_eq(cols[9], "a\\x09b\\x09c\\x0ad\\x09e\\x09f\\x09g\\x09h\\x09ij", "the SNI column, every byte told")
     # a NUL: no sni evidence, the name shown whole
     cap = sni_variant(env, "nul", b"jajah.com\x00evil.exa")

@@ -272,35 +272,26 @@ def case_tls_front(env):
 
 def case_offport_flows(env):
     """TLS on a port TCP does not give to TLS (the bundled captures moved to
-    port 8443, read with Decode As): the post-dissector skips the
-    conversation lookup for packets with no TLS in them on such ports only
-    while no flow of the file sits on such ports.  Every packet with payload
-    of the flow is still marked, the TCP segments of reassembled records
-    included, in one pass (from the packet that proved the flow) and with
-    -2, and the messages are those of 443.  The TLS front is set only on
-    ports TCP gives to TLS, so there is no SNI or certificate evidence here,
-    and a keyless flow is not found at all, as before the skip."""
+    port 8443, read with Decode As TLS): the TLS front is set there as on
+    443 (Decode As TLS makes the port TLS's), so the flow has its SNI and
+    certificate evidence and every packet with payload is marked, in one
+    pass and with -2, keyed or not, and the messages are those of 443.
+    The post-dissector's skip of packets with no TLS on ports that are not
+    TLS's must not lose the TCP segments of reassembled records.  Decode As
+    to something else leaves the port alone (no front, nothing read)."""
     da = ["-d", "tcp.port==8443,tls"]
-    for name in ("tume-signalling-tls12", "tume-api-keepalive"):
+    for name in ("tume-signalling-tls12", "tume-api-keepalive", "tume-signalling-tls12-nokeys"):
         moved = os.path.join(env.root, name + "-8443.pcapng")
         rewrite_tcp_port(env.cap(name), moved, 443, 8443)
         want = env.fields(moved, ["frame.number"], filt="tcp.len > 0", plugin=False)
         check(len(want) > 20, "%s: payload frames" % name)
         for two in (False, True):
-            got = env.fields(moved, ["frame.number"], filt="tume", two_pass=two, extra=da)
-            check(got, "%s on 8443: TU Me" % name)
-            # one pass: from the packet that proved the flow on (no front,
-            # so no SNI: the first SIP message or Host header), every one
-            want_here = want if two else [w for w in want if int(w[0]) >= int(got[0][0])]
-            check_eq(got, want_here, "%s on 8443%s: every payload frame marked" % (name, " -2" if two else ""))
+            got = env.fields(moved, ["frame.number", "tume.evidence"], filt="tume", two_pass=two, extra=da)
+            check_eq([g[:1] for g in got], want, "%s on 8443%s: every payload frame marked" % (name, " -2" if two else ""))
+            check("sni" in split(got[-1][1]), "%s on 8443%s: SNI evidence (the front reads it)" % (name, " -2" if two else ""))
         types = lambda cap, extra: [t for r in env.fields(cap, ["tume.msg_type"], filt="tume.msg_type",
                                                             two_pass=True, extra=extra) for t in split(r[0])]
-        on443, on8443 = types(env.cap(name), []), types(moved, da)
-        # the keep-alives before the first SIP message are the port's (no evidence yet)
-        first = next(i for i, t in enumerate(on443) if not t.startswith("keepalive-"))
-        check_eq(on8443, on443[first:] if name.startswith("tume-signalling") else on443,
-                 "%s on 8443: the messages of 443" % name)
-    moved = os.path.join(env.root, "nokeys-8443.pcapng")
-    rewrite_tcp_port(env.cap("tume-signalling-tls12-nokeys"), moved, 443, 8443)
-    check_eq(env.fields(moved, ["frame.number"], filt="tume", two_pass=True, extra=da), [],
-             "keyless on 8443: no evidence in clear without the front")
+        check_eq(types(moved, da), types(env.cap(name), []), "%s on 8443: the messages of 443" % name)
+        # Decode As to another protocol: the user decides, the plugin stays out
+        other = env.fields(moved, ["frame.number"], filt="tume", two_pass=True, extra=["-d", "tcp.port==8443,http"])
+        check_eq(other, [], "%s on 8443 decoded as HTTP: nothing of TU Me" % name)

@@ -237,6 +237,13 @@ def case_profile_filters(env):
     A = (env.cap("tume-api-keepalive"), ())
     C = (env.cap("tume-cert-anomalies"), ())
     O = (env.cap("other-https-json"), ())
+    P = (env.cap("tume-proxy-phone"), ())
+    stream_of = lambda c, filt: env.fields(c[0], ["tcp.stream"], filt=filt, plugin=False)[0][0]
+    tunnel_stream = lambda c: stream_of(c, 'http.request.method == "CONNECT" && http.request.uri == "api.tu.com:443"')
+    sip_stream = lambda c: stream_of(c, 'tls.handshake.extensions_server_name == "sip.tume.jajah.com"')
+    other_stream = lambda c: stream_of(c, 'tls.handshake.extensions_server_name == "api.example.net" '
+                                          '&& tcp.dstport == 443')
+    payload_of = lambda c, st: frames(c, "tcp.stream == %s && tcp.len > 0" % st)
     merged, mkeys = build_mixed(env, ["tume-api-keepalive", "tume-signalling-tls12"], "filters-links", concatenate=True)
     M = (merged, ("tls.keylog_file:" + mkeys,))
 
@@ -258,7 +265,13 @@ def case_profile_filters(env):
         "tume.sensitive": [(A, some), (K, none), (O, none)],
         "tume.decrypted == 0": [(N, payload), (K, none), (A, none), (O, none)],
         "tume.cert.warn.expired || tume.cert.warn.not_yet_valid || tume.cert.warn.self_signed || "
-        "tume.cert.warn.sni_mismatch || tume.cert.unparsable": [(C, some), (K, none), (A, none)],
+        "tume.cert.warn.sni_mismatch || tume.cert.unparsable || tume.cert.warn.intercepted || "
+        "tume.cert.warn.issuer_differs": [(C, some), (P, some), (K, none), (A, none)],
+        "tume.proxy.connect": [(P, lambda c: payload_of(c, tunnel_stream(c))), (K, none), (A, none)],
+        # -2: the certificate is known on every packet of the flow
+        "tume.cert.intercepted_by": [(P, lambda c: payload_of(c, tunnel_stream(c))), (K, none)],
+        "tume.proxy.bypass": [(P, lambda c: payload_of(c, sip_stream(c)) | payload_of(c, other_stream(c))),
+                              (K, none), (A, none)],
         "tume.sip.config_in || tume.api.register_in": [(M, some), (K, none), (A, none)],
         "tume.enc.guess": [(N, some), (K, none)],
         'tume.msg_type contains "keepalive" || tume.enc.guess contains "keepalive"':

@@ -12,7 +12,7 @@ from .common import Failure, build_mixed, check, check_eq, split
 # Mixed: signalling (TLS 1.2 and 1.3), provisioning, certificate anomalies
 # without keys, other HTTPS with JSON, other SIP over TLS, plain HTTP on 443.
 MIXED_SOURCES = ["other-https-json", "tume-signalling-tls12", "tume-api-keepalive", "other-sip-tls",
-                 "tume-cert-anomalies", "tume-signalling-tls13", "tume-api-multi"]
+                 "tume-cert-anomalies", "tume-signalling-tls13", "tume-api-multi", "tume-proxy-phone"]
 KEYLESS_SOURCES = ["plain-http-443"]
 
 
@@ -34,7 +34,8 @@ def parse_stats_tree(text):
     return nodes
 
 
-FIELDS = ["frame.number", "tcp.stream", "frame.len", "tume.flow", "tume.evidence", "tume.cert.issuer",
+FIELDS = ["tume.proxy.connect", "tume.proxy.address", "tume.proxy.bypass_connect_in",
+          "frame.number", "tcp.stream", "frame.len", "tume.flow", "tume.evidence", "tume.cert.issuer",
           "tume.cert.subject", "tume.decrypted", "tume.sni", "tume.msg_type", "tume.keepalives_more",
           "ip.src", "tcp.srcport", "ip.dst", "tcp.dstport", "tume.enc.guess", "frame.time_epoch"]
 SIZED = "Records not decrypted, read by size"
@@ -85,6 +86,8 @@ def case_stats_tree(env):
             want[("Flows by evidence",)] += 1
             for e in split(last["tume.evidence"]):
                 want[("Flows by evidence", e)] += 1
+            want[("Flows by HTTP proxy use",)] += 1
+            want[("Flows by HTTP proxy use", proxy_node(st))] += 1
             want[("Flows by decryption",)] += 1
             want[("Flows by decryption", "decrypted" if last["tume.decrypted"] == "1" else "not decrypted")] += 1
             if last["tume.cert.issuer"]:
@@ -164,6 +167,25 @@ def flow_endpoints(st):
     return client, server
 
 
+def flow_proxy(st):
+    """The proxy column of a flow, from its latest packet."""
+    last = st["last"]
+    if last["tume.proxy.connect"]:
+        return "via %s (CONNECT %s)" % (last["tume.proxy.address"], last["tume.proxy.connect"])
+    if last["tume.proxy.bypass_connect_in"]:
+        return "bypass (the client's CONNECT in frame %s)" % last["tume.proxy.bypass_connect_in"]
+    return "-"
+
+
+PROXY_NODE = {"-": "no proxy in use by the client"}
+
+
+def proxy_node(st):
+    p = flow_proxy(st)
+    return ("through an HTTP proxy (CONNECT)" if p.startswith("via ") else
+            "bypassing the client's HTTP proxy" if p.startswith("bypass") else "no proxy in use by the client")
+
+
 def flow_pings(st):
     """The time of each keep-alive ping of a flow: decrypted ones
     (tume.msg_type) and ones read by size (tume.enc.guess)."""
@@ -198,15 +220,16 @@ def case_stats_flows(env):
             want.append([str(st["frames"][0]), str(st["frames"][-1]), client, server, last["tume.flow"],
                          "yes" if last["tume.decrypted"] == "1" else "no", str(msgs), str(len(st["frames"])),
                          str(st["bytes"]), last["tume.sni"] or "-", last["tume.cert.issuer"] or "-",
-                         ",".join("%s=%d" % (g, sized[g]) for g in order if sized[g]) or "-", period])
+                         ",".join("%s=%d" % (g, sized[g]) for g in order if sized[g]) or "-", period,
+                         flow_proxy(st)])
         out = env.run(["-n", "-q", "-r", cap, "-o", "tls.keylog_file:" + keys, "-z", "tume,flows"]
                       + (["-2"] if two else []))
-        rows = [l.split("\t") for l in out.splitlines() if l.count("\t") == 12]
+        rows = [l.split("\t") for l in out.splitlines() if l.count("\t") == 13]
         mode = "-2" if two else "one pass"
         check(("TU Me flows: %d" % len(want)) in out, "%s: -z tume,flows counts %d flows:\n%s" % (mode, len(want), out))
         check_eq(rows, want, "%s: -z tume,flows rows" % mode)
     out = env.run(["-n", "-q", "-r", cap, "-o", "tls.keylog_file:" + keys, "-z", 'tume,flows,tume.flow == "provisioning"'])
-    rows = [l.split("\t") for l in out.splitlines() if l.count("\t") == 12]
+    rows = [l.split("\t") for l in out.splitlines() if l.count("\t") == 13]
     check(rows and all(r[4] == "provisioning" for r in rows), "-z tume,flows,<filter> keeps provisioning rows only")
     check_eq(len(rows), len([w for w in want if w[4] == "provisioning"]), "-z tume,flows,<filter>: row count")
     # a bad filter is an error, not an empty table
@@ -225,7 +248,7 @@ def parse_flowtable(out):
     check(head is not None, "-z tume,flowtable has its header:\n%s" % out)
     cols = [c.strip() for c in lines[head].split("|")[:-1]]
     check_eq(cols, ["#", "Client", "Server", "Role", "Evidence", "Certificate issuer", "SNI", "Decrypted",
-                    "Messages", "Keep-alive pings", "Keep-alive period (s)", "Frames", "Bytes", "First frame",
+                    "HTTP proxy", "Messages", "Keep-alive pings", "Keep-alive period (s)", "Frames", "Bytes", "First frame",
                     "Last frame", "Display filter"], "-z tume,flowtable columns")
     check_eq(lines[head + 1], "TU Me flows", "-z tume,flowtable: the table's title")
     rows = []
@@ -258,15 +281,18 @@ def case_stats_flowtable(env):
                 for e in split(f["tume.evidence"]):
                     if e not in evidence:
                         evidence.append(e)
-            order = ["cert-subject", "cert-san", "sni", "http-host", "sip-domain", "sip-user-agent", "api-signature"]
+            order = ["cert-subject", "cert-san", "sni", "http-host", "sip-domain", "sip-user-agent", "api-signature",
+                     "connect-host"]
             want.append([str(n), client, server, last["tume.flow"],
                          ",".join(e for e in order if e in split(last["tume.evidence"])) or "-",
                          last["tume.cert.issuer"] or "-", last["tume.sni"] or "-",
-                         "yes" if last["tume.decrypted"] == "1" else "no", str(msgs), str(len(flow_pings(st))),
+                         "yes" if last["tume.decrypted"] == "1" else "no", flow_proxy(st), str(msgs), str(len(flow_pings(st))),
                          flow_period(st), str(len(st["frames"])), str(st["bytes"]), str(st["frames"][0]),
                          str(st["frames"][-1])])
-        check(any(w[9] != "0" for w in want) and any(w[10] != "-" for w in want),
-              "%s: the capture has a flow with keep-alive pings and a period, so the columns are tested" % mode)
+        check(any(w[10] != "0" for w in want) and any(w[11] != "-" for w in want)
+              and {w[8].split()[0] for w in want} == {"-", "via", "bypass"},
+              "%s: the capture has a flow with keep-alive pings and a period, and flows through, around "
+              "and without a proxy, so the columns are tested" % mode)
         out = env.run(["-n", "-q", "-r", cap, "-o", "tls.keylog_file:" + keys, "-z", "tume,flowtable"]
                       + (["-2"] if two else []))
         _, rows = parse_flowtable(out)
