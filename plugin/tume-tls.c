@@ -225,12 +225,24 @@ tume_tls_watch(packet_info *pinfo, conversation_t *conv, gboolean unseen, tvbuff
      * here (one the front never saw, when the capture began with bare ACKs) */
     if (conv == NULL || (conv->setup_frame != pinfo->num && !unseen))
         return;
-    if (tls_port(pinfo) == 0 || tcp_tries_heuristics_first())
+    if (tcp_tries_heuristics_first())
         return;
-    /* a conversation some dissector already claimed stays its own */
-    if (conversation_get_dissector(conv, pinfo->num) != NULL)
+    /* TLS on a port that is not TLS's, found by TLS's own heuristic on TCP:
+     * TLS made itself the conversation's dissector; the front stands in
+     * for it (it calls TLS the same way) and gives it back when it retires */
+    dissector_handle_t current = conversation_get_dissector(conv, pinfo->num);
+    const gboolean heur_tls = current == tls_handle && payload != NULL && unseen;
+    /* a conversation some other dissector claimed stays its own */
+    if (!heur_tls && (tls_port(pinfo) == 0 || current != NULL))
         return;
-    conversation_set_dissector(conv, tume_front_handle);
+    if (heur_tls) {
+        /* from this frame, where TLS took the conversation (4.6 records it
+         * from that frame on, 4.0 from the start) */
+        conversation_set_dissector_from_frame_number(conv, pinfo->num, tume_front_handle);
+        tume_flow_get(pinfo, TRUE)->front_over_tls = TRUE;
+    } else {
+        conversation_set_dissector(conv, tume_front_handle);
+    }
     if (payload != NULL && unseen) {
         /* TCP gave this packet to TLS before the front was there: read its
          * complete records (a ClientHello in one segment gives the SNI) */
@@ -579,7 +591,9 @@ dissect_tume_front(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *da
     }
     /* TLS as TCP would have called it for this port */
     pinfo->can_desegment = tcp_can_desegment;
-    pinfo->match_uint = tls_port(pinfo);
+    const guint32 port = tls_port(pinfo);
+    if (port != 0)
+        pinfo->match_uint = port;     /* (TLS's heuristic flows: as TCP left it) */
     ret = call_dissector_only(tls_handle, tvb, pinfo, tree, data);
     pinfo->match_uint = saved_match;
 
@@ -597,7 +611,9 @@ dissect_tume_front(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *da
         /* a TU Me flow read by its record sizes keeps the front to the end */
         if (retire && !flow->enc_on) {
             conversation_t *conv = find_conversation_pinfo(pinfo, 0);
-            if (conv != NULL)
+            if (conv != NULL && flow->front_over_tls)
+                conversation_set_dissector_from_frame_number(conv, pinfo->num, tls_handle);
+            else if (conv != NULL)
                 conversation_set_dissector(conv, NULL);
             /* handshake over, not TU Me, and its data cannot be read: it
              * can never prove to be TU Me, so nothing is kept for it */

@@ -295,3 +295,36 @@ def case_offport_flows(env):
         # Decode As to another protocol: the user decides, the plugin stays out
         other = env.fields(moved, ["frame.number"], filt="tume", two_pass=True, extra=["-d", "tcp.port==8443,http"])
         check_eq(other, [], "%s on 8443 decoded as HTTP: nothing of TU Me" % name)
+
+
+def case_tls_heuristic_flows(env):
+    """TLS on a port no table gives to TLS, found by TLS's own heuristic on
+    TCP (no Decode As): the TLS front stands in for the conversation
+    dissector TLS set, so the flow has its SNI and certificate evidence and,
+    without keys, its record sizes; every packet with payload is marked, in
+    one pass and with -2, and the messages are those of 443.  Other TLS
+    found the same way dissects exactly as without the plugin."""
+    for name in ("tume-signalling-tls12", "tume-signalling-tls12-nokeys", "tume-api-keepalive"):
+        moved = os.path.join(env.root, name + "-heur-8443.pcapng")
+        rewrite_tcp_port(env.cap(name), moved, 443, 8443)
+        want = env.fields(moved, ["frame.number"], filt="tcp.len > 0", plugin=False)
+        check(len(env.fields(moved, ["frame.number"], filt="tls.handshake.type == 1", plugin=False)) == 1,
+              "%s on 8443: stock finds the TLS (its heuristic)" % name)
+        for two in (False, True):
+            mode = "%s on 8443%s" % (name, " -2" if two else "")
+            got = env.fields(moved, ["frame.number", "tume.evidence", "tume.sni"], filt="tume", two_pass=two)
+            check_eq([g[:1] for g in got], want, "%s: every payload frame marked" % mode)
+            check({"sni", "cert-subject"} <= set(split(got[-1][1])), "%s: SNI and certificate evidence" % mode)
+        types = lambda cap: [t for r in env.fields(cap, ["tume.msg_type"], filt="tume.msg_type", two_pass=True)
+                             for t in split(r[0])]
+        check_eq(types(moved), types(env.cap(name)), "%s on 8443: the messages of 443" % name)
+        if name.endswith("-nokeys"):
+            sized = lambda cap: [g for r in env.fields(cap, ["tume.enc.guess"], filt="tume.enc.guess", two_pass=True)
+                                 for g in split(r[0])]
+            check_eq(sized(moved), sized(env.cap(name)), "%s on 8443: the records read by size of 443" % name)
+    for name in ("other-https-json", "other-https-json-nokeys"):
+        moved = os.path.join(env.root, name + "-heur-8443.pcapng")
+        rewrite_tcp_port(env.cap(name), moved, 443, 8443)
+        for extra in ([], ["-2"]):
+            args = ["-n", "-r", moved, "-V"] + extra
+            check_eq(env.run(args), env.run(args, plugin=False), "%s on 8443 %s: -V as stock" % (name, extra))
