@@ -333,10 +333,12 @@ def case_stats_conversations(env):
         client, server = flow_endpoints(st)
         want.append((tuple(sorted((client.rsplit(":", 1)[0], server.rsplit(":", 1)[0]))), len(st["frames"])))
     check_eq(sorted(conv), sorted(want), "-z conv,tume: one row per TU Me flow with its TU Me frames")
+    # a row: the address, then its packets (bytes are "1234" up to 4.4,
+    # "12 kB" in 4.6)
     ends = collections.Counter()
     for l in out.split("TU Me Endpoints", 1)[1].split("=====")[0].splitlines():
         t = l.split()
-        if len(t) == 7 and all(x.isdigit() for x in t[1:]):
+        if len(t) >= 7 and re.match(r"^[0-9a-fA-F.:\[\]]+$", t[0]) and t[1].isdigit():
             ends[t[0]] += int(t[1])
     want_ends = collections.Counter()
     for st in flows.values():
