@@ -83,7 +83,7 @@ ALL_CAPTURES = sorted(TUME_CAPTURES) + CERT_CAPTURES + ["other-sip-tls"] + NEGAT
 
 # Boolean fields: Wireshark 4.0 prints them as 1/0 in -T fields, 4.2 and
 # later as True/False; the tests compare the 4.0 form.
-BOOLEAN_FIELDS = {"tume.decrypted", "tume.cert.self_signed"}
+BOOLEAN_FIELDS = {"tume.decrypted", "tume.cert.self_signed", "tume.proxy.bypass"}
 
 AGG = "\x1f"   # aggregator for repeated fields: a byte no field value contains
 
