@@ -170,3 +170,94 @@ tume_tls_certificate_first(const guint8 *buf, gsize len, gboolean tls13, tume_tl
     der->len = clen;
     return TRUE;
 }
+
+/* ---- handshake messages across records ---- */
+
+gsize
+tume_tls_hs_pending(const tume_tls_hs_stream_t *s)
+{
+    return s->pending != NULL ? s->pending->len : 0;
+}
+
+void
+tume_tls_hs_clear(tume_tls_hs_stream_t *s)
+{
+    if (s->pending != NULL)
+        g_byte_array_free(s->pending, TRUE);
+    s->pending = NULL;
+    s->lost = FALSE;
+}
+
+static gboolean
+hs_lose(tume_tls_hs_stream_t *s)
+{
+    if (s->pending != NULL)
+        g_byte_array_free(s->pending, TRUE);
+    s->pending = NULL;
+    s->lost = TRUE;
+    return FALSE;
+}
+
+static void
+hs_hold(tume_tls_hs_stream_t *s, const guint8 *p, gsize len)
+{
+    if (s->pending == NULL)
+        s->pending = g_byte_array_sized_new((guint)MIN(len, (gsize)4096));
+    g_byte_array_append(s->pending, p, (guint)len);
+}
+
+gboolean
+tume_tls_hs_feed(tume_tls_hs_stream_t *s, const guint8 *p, gsize len, gsize max, tume_tls_hs_fn fn,
+                 void *user)
+{
+    guint8 type;
+    tume_tls_span_t body;
+    gsize ml;
+
+    if (s->lost)
+        return FALSE;
+    if (p == NULL)
+        return TRUE;
+    max = MIN(max, (gsize)TUME_TLS_HS_MAX);
+    /* first the message begun in earlier records: copy only its own bytes
+     * (each round takes at least one byte, or returns) */
+    while (tume_tls_hs_pending(s) > 0 && len > 0) {
+        gsize have = s->pending->len, take;
+        if (have < 4) {
+            take = MIN(4 - have, len);
+        } else {
+            gsize need = 4 + (gsize)be24(s->pending->data + 1);
+            if (need > max)
+                return hs_lose(s);
+            take = MIN(need - have, len);
+        }
+        hs_hold(s, p, take);
+        p += take;
+        len -= take;
+        if (s->pending->len >= 4) {
+            gsize need = 4 + (gsize)be24(s->pending->data + 1);
+            if (need > max)
+                return hs_lose(s);
+            if (s->pending->len == need) {
+                fn(s->pending->data[0], s->pending->data + 4, need - 4, user);
+                g_byte_array_set_size(s->pending, 0);
+            }
+        }
+    }
+    if (len == 0)
+        return TRUE;
+    /* then whole messages straight from the data; bounded: each moves on
+     * by at least its 4-byte header */
+    while (tume_tls_handshake(p, len, &type, &body, &ml)) {
+        fn(type, p + body.off, body.len, user);
+        p += ml;
+        len -= ml;
+    }
+    if (len == 0)
+        return TRUE;
+    /* the start of a message the next records complete */
+    if (len >= 4 && 4 + (gsize)be24(p + 1) > max)
+        return hs_lose(s);
+    hs_hold(s, p, len);
+    return TRUE;
+}

@@ -65,4 +65,32 @@ gboolean tume_tls_server_hello(const guint8 *buf, gsize len, guint16 *cipher_sui
  * context before the list).  FALSE if it is not all in buf. */
 gboolean tume_tls_certificate_first(const guint8 *buf, gsize len, gboolean tls13, tume_tls_span_t *der);
 
+/* Longest handshake message: its length field has 3 bytes. */
+#define TUME_TLS_HS_MAX (4 + 0xFFFFFF)
+
+/* One direction's handshake messages, gathered across records: a message
+ * may span records (a ClientHello sent in 1-byte records, a Certificate
+ * over 16 KB), and a record may hold several messages or their parts.
+ * Only a message's bytes that have arrived are held (never its declared
+ * length ahead of them), and never more than max. */
+typedef struct {
+    GByteArray *pending;     /* the start of a message not yet complete; NULL: none */
+    gboolean    lost;        /* a message over max: the rest of the stream is not read */
+} tume_tls_hs_stream_t;
+
+typedef void (*tume_tls_hs_fn)(guint8 type, const guint8 *body, gsize len, void *user);
+
+/* Feeds the next handshake bytes of the stream (a record body, or
+ * decrypted handshake data): calls fn for every message they complete, in
+ * order, and keeps the start of an incomplete one.  FALSE once the stream
+ * is lost (a message declared longer than max). */
+gboolean tume_tls_hs_feed(tume_tls_hs_stream_t *s, const guint8 *p, gsize len, gsize max,
+                          tume_tls_hs_fn fn, void *user);
+
+/* Bytes held for an incomplete message. */
+gsize tume_tls_hs_pending(const tume_tls_hs_stream_t *s);
+
+/* Frees what the stream holds (it can be fed again, afresh). */
+void tume_tls_hs_clear(tume_tls_hs_stream_t *s);
+
 #endif /* TUME_TLS_PARSE_H */

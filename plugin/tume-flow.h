@@ -112,6 +112,7 @@ typedef struct tume_flow {
     guint16          tls_version;    /* the version the ServerHello chose; 0 unknown */
     gboolean         ports_checked;  /* packet-tume.c: whether TCP gives its ports to TLS, checked */
     gboolean         front_over_tls; /* the front stands in for TLS's heuristic's conversation dissector */
+    struct tume_hs_streams *hs;      /* tume-tls.c: handshake messages across records, per side */
     /* Encrypted records read by their sizes (tume-tls.c), first pass, on a
      * TU Me flow whose data is not decrypted: */
     gboolean         enc_on;         /* the front stays on to read them */

@@ -83,6 +83,9 @@ free_gnutls_views(gpointer key _U_, gpointer value, gpointer user_data _U_)
     ci->gnutls_view = NULL;
 }
 
+typedef struct tume_hs_streams tume_hs_streams_t;
+static void hs_free_all(void);
+
 static void
 tume_tls_init(void)
 {
@@ -97,6 +100,7 @@ tume_tls_cleanup(void)
         wmem_map_foreach(cert_cache, free_gnutls_views, NULL);
     cert_cache = NULL;       /* the map itself goes with the file scope */
     port_state = NULL;
+    hs_free_all();
 }
 
 /* Parse (or find) the certificate of these DER bytes. */
@@ -288,58 +292,130 @@ take_certificate(tume_flow_t *flow, packet_info *pinfo, const guint8 *der, gsize
         tume_flow_add_evidence(flow, pinfo, ev);
 }
 
-/* The handshake messages of one record body (or of decrypted handshake
- * data), whole messages only. */
+/* ---- handshake messages, gathered per direction across records ----
+ *
+ * TLS lets a handshake message span records (a ClientHello in 1-byte
+ * records, a certificate chain over 16 KB), and Wireshark's TLS
+ * reassembles them.  The front does too, per direction, only while it
+ * still wants a message from that side: the client's ClientHello, the
+ * server's ServerHello and certificate.  It holds only bytes that have
+ * arrived (at most TLS's 16 MB message), and lets them go as soon as the
+ * message is complete or nothing more is wanted. */
+struct tume_hs_streams {
+    tume_tls_hs_stream_t dir[2];     /* 0: from the client, 1: from the server */
+    gboolean client_hello_done;
+    guint32  dec_frame;              /* TLS 1.3: decrypted sources of this frame ... */
+    guint    dec_read;               /* ... already read */
+};
+
+/* Every flow's streams, to free what they hold when the file closes. */
+static wmem_list_t *hs_all;
+
+static tume_hs_streams_t *
+hs_streams(tume_flow_t *flow)
+{
+    if (flow->hs == NULL) {
+        flow->hs = wmem_new0(wmem_file_scope(), tume_hs_streams_t);
+        if (hs_all == NULL)
+            hs_all = wmem_list_new(wmem_file_scope());
+        wmem_list_prepend(hs_all, flow->hs);
+    }
+    return flow->hs;
+}
+
+static void
+hs_free_all(void)
+{
+    if (hs_all == NULL)
+        return;
+    for (wmem_list_frame_t *f = wmem_list_head(hs_all); f != NULL; f = wmem_list_frame_next(f)) {
+        tume_hs_streams_t *s = (tume_hs_streams_t *)wmem_list_frame_data(f);
+        tume_tls_hs_clear(&s->dir[0]);
+        tume_tls_hs_clear(&s->dir[1]);
+    }
+    hs_all = NULL;          /* the list goes with the file scope */
+}
+
+typedef struct {
+    tume_flow_t *flow;
+    packet_info *pinfo;
+    tume_hs_streams_t *hs;
+    gboolean     from_client;
+} hs_msg_ctx_t;
+
+/* One complete handshake message. */
+static void
+hs_message(guint8 type, const guint8 *b, gsize len, void *user)
+{
+    hs_msg_ctx_t *x = (hs_msg_ctx_t *)user;
+    tume_flow_t *flow = x->flow;
+    packet_info *pinfo = x->pinfo;
+    tume_tls_span_t sp;
+
+    if (type == TUME_TLS_HS_CLIENT_HELLO && x->from_client && !x->hs->client_hello_done) {
+        x->hs->client_hello_done = TRUE;
+        if (flow->sni == NULL && tume_tls_client_hello_sni(b, len, &sp)) {
+            /* shown as given, every byte told (a NUL, tab or line end in
+             * it can neither cut the name nor forge output); evidence
+             * only if it is a host name at all */
+            gchar *shown = tume_printable(b + sp.off, sp.len, TUME_HOST_MAX);
+            flow->sni = (const gchar *)wmem_strdup(wmem_file_scope(), shown);
+            g_free(shown);
+            if (tume_host_name_valid(b + sp.off, sp.len)) {
+                guint32 ev = tume_host_evidence(flow->sni, TUME_EV_SNI, &flow->host_kind);
+                if (ev)
+                    tume_flow_add_evidence(flow, pinfo, ev);
+            }
+        }
+    } else if (type == TUME_TLS_HS_SERVER_HELLO && flow->cipher_suite == 0 && !x->from_client) {
+        guint16 suite, version;
+        if (tume_tls_server_hello(b, len, &suite, &version)) {
+            flow->cipher_suite = suite;
+            flow->tls_version = version;
+            flow->tls13 = version == TUME_TLS_VERSION_1_3;
+        }
+    } else if (type == TUME_TLS_HS_CERTIFICATE && flow->cert == NULL && !x->from_client) {
+        /* the first certificate of the server's chain is its own */
+        if (tume_tls_certificate_first(b, len, flow->tls13, &sp))
+            take_certificate(flow, pinfo, b + sp.off, sp.len);
+    }
+}
+
+/* The next handshake bytes of one side (a record body, or decrypted
+ * handshake data). */
 static void
 read_handshake(tume_flow_t *flow, packet_info *pinfo, const guint8 *p, gsize len)
 {
-    gsize off = 0;
-    guint8 type;
-    tume_tls_span_t body, sp;
-    gsize ml;
+    tume_hs_streams_t *hs = hs_streams(flow);
 
-    while (off < len && tume_tls_handshake(p + off, len - off, &type, &body, &ml)) {
-        const guint8 *b = p + off + body.off;
-        if (type == TUME_TLS_HS_CLIENT_HELLO && (flow->server_addr.type == AT_NONE || flow->proxy_connect != NULL)) {
-            /* the server: who receives the ClientHello (in a tunnel the
-             * proxy, known since the CONNECT) */
-            if (flow->server_addr.type == AT_NONE) {
-                copy_address_wmem(wmem_file_scope(), &flow->server_addr, &pinfo->dst);
-                flow->server_port = pinfo->destport;
-            }
-            if (flow->sni == NULL && tume_tls_client_hello_sni(b, body.len, &sp)) {
-                /* shown as given, every byte told (a NUL, tab or line end in
-                 * it can neither cut the name nor forge output); evidence
-                 * only if it is a host name at all */
-                gchar *shown = tume_printable(b + sp.off, sp.len, TUME_HOST_MAX);
-                flow->sni = (const gchar *)wmem_strdup(wmem_file_scope(), shown);
-                g_free(shown);
-                if (tume_host_name_valid(b + sp.off, sp.len)) {
-                    guint32 ev = tume_host_evidence(flow->sni, TUME_EV_SNI, &flow->host_kind);
-                    if (ev)
-                        tume_flow_add_evidence(flow, pinfo, ev);
-                }
-            }
-        } else if (type == TUME_TLS_HS_SERVER_HELLO && flow->cipher_suite == 0 && tume_flow_from_server(flow, pinfo)) {
-            guint16 suite, version;
-            if (tume_tls_server_hello(b, body.len, &suite, &version)) {
-                flow->cipher_suite = suite;
-                flow->tls_version = version;
-                flow->tls13 = version == TUME_TLS_VERSION_1_3;
-            }
-        } else if (type == TUME_TLS_HS_CERTIFICATE && flow->cert == NULL && tume_flow_from_server(flow, pinfo)) {
-            /* the first certificate of the server's chain is its own */
-            if (tume_tls_certificate_first(b, body.len, flow->tls13, &sp))
-                take_certificate(flow, pinfo, b + sp.off, sp.len);
-        }
-        off += ml;
+    if (len == 0)
+        return;
+    /* the server: who receives the ClientHello (in a tunnel the proxy,
+     * known since the CONNECT); known from its first byte, so that the
+     * rest of a ClientHello split over records is the client's too */
+    if (flow->server_addr.type == AT_NONE && p[0] == TUME_TLS_HS_CLIENT_HELLO &&
+        tume_tls_hs_pending(&hs->dir[0]) == 0 && !hs->client_hello_done) {
+        copy_address_wmem(wmem_file_scope(), &flow->server_addr, &pinfo->dst);
+        flow->server_port = pinfo->destport;
     }
+    const gboolean from_client = !tume_flow_from_server(flow, pinfo);
+    tume_tls_hs_stream_t *s = &hs->dir[from_client ? 0 : 1];
+    /* what is still wanted from this side */
+    if (from_client ? hs->client_hello_done : flow->cert != NULL) {
+        tume_tls_hs_clear(s);
+        return;
+    }
+    hs_msg_ctx_t x = { flow, pinfo, hs, from_client };
+    tume_tls_hs_feed(s, p, len, TUME_TLS_HS_MAX, hs_message, &x);
+    if (from_client ? hs->client_hello_done : flow->cert != NULL)
+        tume_tls_hs_clear(s);
 }
 
 typedef struct {
     tume_flow_t *flow;
     packet_info *pinfo;
     gboolean     any;
+    guint        index;      /* decrypted sources walked so far */
 } decrypted_walk_t;
 
 static void
@@ -347,8 +423,19 @@ decrypted_source(tvbuff_t *tvb, void *user)
 {
     decrypted_walk_t *w = (decrypted_walk_t *)user;
     w->any = TRUE;
+    w->index++;
     /* TLS 1.3: the server's certificate is in its encrypted handshake */
     if (w->flow->tls13 && w->flow->cert == NULL && tume_flow_from_server(w->flow, w->pinfo)) {
+        /* a frame's sources are walked again by each front call in it:
+         * each is read once, in order */
+        tume_hs_streams_t *hs = hs_streams(w->flow);
+        if (hs->dec_frame != w->pinfo->num) {
+            hs->dec_frame = w->pinfo->num;
+            hs->dec_read = 0;
+        }
+        if (w->index <= hs->dec_read)
+            return;
+        hs->dec_read = w->index;
         guint len = tvb_captured_length(tvb);
         read_handshake(w->flow, w->pinfo, tvb_get_ptr(tvb, 0, len), len);
     }
@@ -598,7 +685,7 @@ dissect_tume_front(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *da
     pinfo->match_uint = saved_match;
 
     if (flow != NULL) {
-        decrypted_walk_t w = { flow, pinfo, FALSE };
+        decrypted_walk_t w = { flow, pinfo, FALSE, 0 };
         tume_each_data_source(pinfo, "Decrypted TLS", decrypted_source, &w);
         if (app_data) {
             if (w.any)
@@ -609,6 +696,11 @@ dissect_tume_front(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *da
                 enc_read(flow, pinfo, tvb, app_records);
         }
         /* a TU Me flow read by its record sizes keeps the front to the end */
+        if (retire && flow->hs != NULL) {
+            /* the handshake is over: what it still held is not wanted */
+            tume_tls_hs_clear(&flow->hs->dir[0]);
+            tume_tls_hs_clear(&flow->hs->dir[1]);
+        }
         if (retire && !flow->enc_on) {
             conversation_t *conv = find_conversation_pinfo(pinfo, 0);
             if (conv != NULL && flow->front_over_tls)

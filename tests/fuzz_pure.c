@@ -21,6 +21,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static void
+fuzz_hs_message(guint8 type, const guint8 *body, gsize len, void *user G_GNUC_UNUSED)
+{
+    tume_tls_span_t sp;
+    guint16 suite, version;
+    (void)tume_tls_client_hello_sni(body, len, &sp);
+    (void)tume_tls_server_hello(body, len, &suite, &version);
+    (void)tume_tls_certificate_first(body, len, type & 1, &sp);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -90,6 +100,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 5: {
         /* TLS records and the handshake facts in them */
         gsize off = 0;
+        tume_tls_hs_stream_t hs = { NULL, FALSE };
         for (guint i = 0; i < 64 && off < n; i++) {
             guint8 type;
             guint16 version, suite;
@@ -105,8 +116,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 (void)tume_tls_certificate_first(b + hoff + 4, ml - 4, type & 1, &sp);
                 hoff += ml;
             }
+            /* the same bodies as one handshake stream, across records */
+            (void)tume_tls_hs_feed(&hs, b, bl, 1 << 16, fuzz_hs_message, NULL);
             off += rl;
         }
+        tume_tls_hs_clear(&hs);
         break;
     }
     default: {

@@ -168,6 +168,109 @@ test_certificate(void)
     g_assert_false(tume_tls_certificate_first(empty, sizeof empty, FALSE, &der));
 }
 
+/* ---- handshake messages across records ---- */
+
+typedef struct {
+    GString *seen;     /* "type:len;" per message */
+    GByteArray *last;  /* the last message's body */
+} hs_seen_t;
+
+static void
+hs_note(guint8 type, const guint8 *body, gsize len, void *user)
+{
+    hs_seen_t *s = (hs_seen_t *)user;
+    g_string_append_printf(s->seen, "%u:%" G_GSIZE_FORMAT ";", type, len);
+    g_byte_array_set_size(s->last, 0);
+    g_byte_array_append(s->last, body, (guint)len);
+}
+
+static GByteArray *
+hs_message(guint8 type, gsize body_len, guint8 fill)
+{
+    GByteArray *m = g_byte_array_new();
+    put(m, type, 1);
+    put(m, (guint32)body_len, 3);
+    for (gsize i = 0; i < body_len; i++)
+        g_byte_array_append(m, &fill, 1);
+    return m;
+}
+
+static void
+test_hs_stream(void)
+{
+    hs_seen_t s = { g_string_new(""), g_byte_array_new() };
+    char want[64];
+    tume_tls_hs_stream_t st = { NULL, FALSE };
+    GByteArray *ch = client_hello("sip.tume.jajah.com");
+    GByteArray *a = g_byte_array_new();
+    put(a, TUME_TLS_HS_CLIENT_HELLO, 1);
+    put(a, ch->len, 3);
+    g_byte_array_append(a, ch->data, ch->len);
+    GByteArray *b = hs_message(TUME_TLS_HS_CERTIFICATE, 40000, 0x30);
+    GByteArray *all = g_byte_array_new();
+    g_byte_array_append(all, a->data, a->len);
+    g_byte_array_append(all, b->data, b->len);
+
+    /* one byte per record: each message once, whole, when its last byte comes */
+    for (guint i = 0; i < all->len; i++) {
+        g_assert_true(tume_tls_hs_feed(&st, all->data + i, 1, TUME_TLS_HS_MAX, hs_note, &s));
+        if (i + 1 == a->len) {
+            g_assert_cmpuint(s.last->len, ==, ch->len);
+            g_assert_cmpint(memcmp(s.last->data, ch->data, ch->len), ==, 0);
+        }
+    }
+    g_snprintf(want, sizeof want, "1:%u;11:40000;", ch->len);
+    g_assert_cmpstr(s.seen->str, ==, want);
+    g_assert_cmpuint(tume_tls_hs_pending(&st), ==, 0);
+
+    /* every cut into two records, and three */
+    for (guint cut = 1; cut < all->len; cut += 97) {
+        g_string_truncate(s.seen, 0);
+        guint cut2 = MIN(all->len, cut + 16384);
+        g_assert_true(tume_tls_hs_feed(&st, all->data, cut, TUME_TLS_HS_MAX, hs_note, &s));
+        g_assert_true(tume_tls_hs_feed(&st, all->data + cut, cut2 - cut, TUME_TLS_HS_MAX, hs_note, &s));
+        g_assert_true(tume_tls_hs_feed(&st, all->data + cut2, all->len - cut2, TUME_TLS_HS_MAX, hs_note, &s));
+        g_assert_cmpstr(s.seen->str, ==, want);
+        g_assert_cmpuint(tume_tls_hs_pending(&st), ==, 0);
+    }
+
+    /* held: only what came, never the declared length ahead of it */
+    g_assert_true(tume_tls_hs_feed(&st, b->data, 10, TUME_TLS_HS_MAX, hs_note, &s));
+    g_assert_cmpuint(tume_tls_hs_pending(&st), ==, 10);
+    tume_tls_hs_clear(&st);
+    g_assert_cmpuint(tume_tls_hs_pending(&st), ==, 0);
+
+    /* a message over the bound: the stream is lost, whatever follows */
+    g_string_truncate(s.seen, 0);
+    g_assert_false(tume_tls_hs_feed(&st, b->data, 100, 1000, hs_note, &s));
+    g_assert_false(tume_tls_hs_feed(&st, a->data, a->len, 1000, hs_note, &s));
+    g_assert_cmpstr(s.seen->str, ==, "");
+    g_assert_cmpuint(tume_tls_hs_pending(&st), ==, 0);
+    tume_tls_hs_clear(&st);
+    /* ... also when its header is cut over records */
+    g_assert_true(tume_tls_hs_feed(&st, b->data, 2, 1000, hs_note, &s));
+    g_assert_false(tume_tls_hs_feed(&st, b->data + 2, 2, 1000, hs_note, &s));
+    tume_tls_hs_clear(&st);
+
+    /* TLS's longest message (2^24 - 1 bytes of body), in 16 KiB records */
+    GByteArray *big = hs_message(TUME_TLS_HS_CERTIFICATE, 0xFFFFFF, 0x31);
+    g_string_truncate(s.seen, 0);
+    for (guint off = 0; off < big->len; off += 16384)
+        g_assert_true(tume_tls_hs_feed(&st, big->data + off, MIN(16384u, big->len - off), TUME_TLS_HS_MAX,
+                                       hs_note, &s));
+    g_assert_cmpstr(s.seen->str, ==, "11:16777215;");
+    g_assert_cmpuint(tume_tls_hs_pending(&st), ==, 0);
+    tume_tls_hs_clear(&st);
+
+    g_byte_array_free(big, TRUE);
+    g_byte_array_free(all, TRUE);
+    g_byte_array_free(a, TRUE);
+    g_byte_array_free(b, TRUE);
+    g_byte_array_free(ch, TRUE);
+    g_byte_array_free(s.last, TRUE);
+    g_string_free(s.seen, TRUE);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -176,5 +279,6 @@ main(int argc, char **argv)
     g_test_add_func("/tls/handshake-sni", test_handshake_and_sni);
     g_test_add_func("/tls/server-hello", test_server_hello);
     g_test_add_func("/tls/certificate", test_certificate);
+    g_test_add_func("/tls/handshake-across-records", test_hs_stream);
     return g_test_run();
 }

@@ -536,3 +536,175 @@ def fragment_ipv4(src, dst, keep_last=12):
         f.write(out)
     os.chmod(dst, 0o644)
     return count
+
+
+def rerecord_handshakes(src, dst, plan):
+    """Copies the pcapng file src to dst with the clear handshake of every
+    Ethernet/IPv4 TCP connection sent in other TLS records: a crafted
+    capture (TLS allows any split, Wireshark's TLS reassembles it).  In each
+    direction's byte stream, each run of handshake records (content type
+    22, before that side's ChangeCipherSpec) is joined, cut into its
+    messages, and sent again in records whose sizes plan chooses:
+
+        plan(side, messages) -> (messages, sizes)
+
+    side is "client" (the side that sent the SYN) or "server", messages a
+    list of whole handshake messages (header included); it returns the
+    messages to send (it may change them) and the record body sizes (1 to
+    16384), which add up to their length.  The TCP segments keep their
+    count and order, each carrying the part of the new stream that its
+    original part maps to (a run grows, so none is left empty); sequence and
+    acknowledgement numbers follow, a segment over 32000 bytes is sent as
+    several (same time).  IP checksums are recomputed, TCP's are not
+    (Wireshark does not check them).  Returns the number of runs sent
+    again."""
+    import struct
+
+    def csum(h):
+        s = sum(struct.unpack("!%dH" % (len(h) // 2), h))
+        while s >> 16:
+            s = (s & 0xffff) + (s >> 16)
+        return (~s) & 0xffff
+
+    def epb(endian, iface, ts_hi, ts_lo, frame):
+        pad = (4 - len(frame) % 4) % 4
+        body = struct.pack(endian + "IIIII", iface, ts_hi, ts_lo, len(frame), len(frame)) + frame + b"\0" * pad
+        total = 12 + len(body)
+        return struct.pack(endian + "II", 6, total) + body + struct.pack(endian + "I", total)
+
+    def packets(data):
+        """(block, endian, parsed or None) of every block."""
+        off, endian = 0, "<"
+        while off + 12 <= len(data):
+            if data[off:off + 4] == b"\x0a\x0d\x0d\x0a":
+                endian = "<" if data[off + 8:off + 12] == b"\x4d\x3c\x2b\x1a" else ">"
+            btype, blen = struct.unpack_from(endian + "II", data, off)
+            block = data[off:off + blen]
+            off += blen
+            parsed = None
+            if btype == 6:
+                iface, ts_hi, ts_lo, caplen, origlen = struct.unpack_from(endian + "IIIII", block, 8)
+                frame = block[28:28 + caplen]
+                if (caplen == origlen and caplen >= 54 and frame[12:14] == b"\x08\x00" and frame[23] == 6
+                        and frame[14] == 0x45 and struct.unpack("!H", frame[20:22])[0] & 0x3fff == 0):
+                    total = struct.unpack("!H", frame[16:18])[0]
+                    seg = frame[34:14 + total]
+                    thl = (seg[12] >> 4) * 4
+                    a, b = (frame[26:30], seg[0:2]), (frame[30:34], seg[2:4])
+                    parsed = (iface, ts_hi, ts_lo, frame, seg[:thl], seg[thl:], a, b)
+            yield block, endian, parsed
+
+    class Side:
+        def __init__(self):
+            self.isn = None
+            self.stream = bytearray()
+            self.anchors = [(0, 0)]      # (original offset, new offset), increasing
+            self.new = b""
+
+        def f(self, x):
+            """New stream offset of original offset x: exact at record
+            edges, linear inside a run that was sent again."""
+            prev = self.anchors[0]
+            for a in self.anchors:
+                if a[0] >= x:
+                    if a[0] == prev[0]:
+                        return a[1] + (x - a[0])
+                    return prev[1] + (x - prev[0]) * (a[1] - prev[1]) // (a[0] - prev[0])
+                prev = a
+            return prev[1] + (x - prev[0])
+
+    def transform(side_name, st):
+        s, pos, out, runs = bytes(st.stream), 0, bytearray(), 0
+        while pos + 5 <= len(s):
+            ct, rlen = s[pos], struct.unpack("!H", s[pos + 3:pos + 5])[0]
+            if ct == 20 or ct != 22 or pos + 5 + rlen > len(s):
+                break
+            start, ver, hs = pos, s[pos + 1:pos + 3], bytearray()
+            while pos + 5 <= len(s) and s[pos] == 22 and pos + 5 + struct.unpack("!H", s[pos + 3:pos + 5])[0] <= len(s):
+                rlen = struct.unpack("!H", s[pos + 3:pos + 5])[0]
+                hs += s[pos + 5:pos + 5 + rlen]
+                pos += 5 + rlen
+            msgs, p = [], 0
+            while p + 4 <= len(hs):
+                ml = 4 + int.from_bytes(hs[p + 1:p + 4], "big")
+                msgs.append(bytes(hs[p:p + ml]))
+                p += ml
+            if p != len(hs):
+                out += s[start:pos]                      # not whole messages: as it was
+            else:
+                msgs, sizes = plan(side_name, msgs)
+                data = b"".join(msgs)
+                if sum(sizes) != len(data) or any(x <= 0 or x > 16384 for x in sizes):
+                    raise ValueError("plan: record sizes %r for %d bytes" % (sizes[:8], len(data)))
+                q = 0
+                for x in sizes:
+                    out += b"\x16" + ver + struct.pack("!H", x) + data[q:q + x]
+                    q += x
+                runs += 1
+                if len(out) < pos:
+                    raise ValueError("plan: a run may only grow")
+            st.anchors.append((pos, len(out)))
+        st.new = bytes(out) + s[pos:]
+        return runs
+
+    data = open(src, "rb").read()
+    conns = {}
+
+    def sides(parsed):
+        frame, tcp, a, b = parsed[3], parsed[4], parsed[6], parsed[7]
+        key = (min(a, b), max(a, b))
+        c = conns.setdefault(key, {})
+        if tcp[13] & 0x02 and not tcp[13] & 0x10:
+            c["client"] = a
+        return c, ("client" if c.get("client", b) == a else "server"), c.setdefault(a, Side()), c.setdefault(b, Side())
+
+    # the streams, in order
+    for _, _, parsed in packets(data):
+        if parsed is None:
+            continue
+        tcp, payload = parsed[4], parsed[5]
+        c, side_name, st, _ = sides(parsed)
+        seq = struct.unpack("!I", tcp[4:8])[0]
+        if st.isn is None:
+            st.isn = (seq + 1) & 0xffffffff if tcp[13] & 0x02 else seq
+        if payload and not tcp[13] & 0x02 and (seq - st.isn) & 0xffffffff == len(st.stream):
+            st.stream += payload
+    runs = 0
+    for c in conns.values():
+        for k, st in c.items():
+            if k != "client":
+                runs += transform("client" if c.get("client") == k else "server", st)
+    # the packets again, with the new streams
+    out, done = bytearray(), set()
+    for block, endian, parsed in packets(data):
+        if parsed is None:
+            out += block
+            continue
+        iface, ts_hi, ts_lo, frame, tcp, payload = parsed[:6]
+        c, side_name, st, other = sides(parsed)
+        tcp = bytearray(tcp)
+        flags = tcp[13]
+        seq, ack = struct.unpack("!II", tcp[4:8 + 4])
+        rel = (seq - st.isn) & 0xffffffff
+        new_seq, new_payload = seq, payload
+        if not flags & 0x02:
+            new_seq = (st.isn + st.f(rel)) & 0xffffffff
+            if payload and rel + len(payload) <= len(st.stream) and (id(st), rel) not in done:
+                new_payload = st.new[st.f(rel):st.f(rel + len(payload))]
+                done.add((id(st), rel))
+        if flags & 0x10 and other.isn is not None:
+            arel = (ack - other.isn) & 0xffffffff
+            struct.pack_into("!I", tcp, 8, (other.isn + other.f(arel)) & 0xffffffff)
+        pieces = [new_payload[i:i + 32000] for i in range(0, len(new_payload), 32000)] or [b""]
+        for i, piece in enumerate(pieces):
+            t = bytearray(tcp)
+            struct.pack_into("!I", t, 4, (new_seq + 32000 * i) & 0xffffffff)
+            h = bytearray(frame[14:34])
+            struct.pack_into("!H", h, 2, 20 + len(t) + len(piece))
+            struct.pack_into("!H", h, 10, 0)
+            struct.pack_into("!H", h, 10, csum(bytes(h)))
+            out += epb(endian, iface, ts_hi, ts_lo, frame[:14] + bytes(h) + bytes(t) + piece)
+    with open(dst, "wb") as f:
+        f.write(out)
+    os.chmod(dst, 0o644)
+    return runs

@@ -397,3 +397,86 @@ def case_hostile_ip_fragments(env):
         # the frame numbers differ (one more frame per fragmented segment), and so do frame bytes
         check_eq([r[:5] + r[7:] for r in got], [r[:5] + r[7:] for r in want],
                  "%s fragmented: -z tume,flows (messages, SNI, issuer, records by size, ping period)" % name)
+
+
+def _halves(msgs):
+    """Each message in two records, cut in its middle (its header too for
+    the shortest)."""
+    sizes = []
+    for m in msgs:
+        h = max(1, len(m) // 2)
+        sizes += [h, len(m) - h] if len(m) > 1 else [1]
+    return msgs, sizes
+
+
+def _ones(msgs):
+    return msgs, [1] * sum(len(m) for m in msgs)
+
+
+def _big_chain(msgs):
+    """The server's Certificate grown to TLS's longest handshake message
+    (2^24 - 1 bytes of body): after its own certificates, one more entry
+    that fills the rest, sent in full 16 KiB records."""
+    out = []
+    for m in msgs:
+        if m[0] == 11:
+            entries = m[7:]
+            room = 0xFFFFFF - 3 - len(entries) - 3
+            entries += room.to_bytes(3, "big") + b"\x30" * room
+            body = len(entries).to_bytes(3, "big") + entries
+            m = b"\x0b" + len(body).to_bytes(3, "big") + body
+        out.append(m)
+    n = sum(len(m) for m in out)
+    return out, [16384] * (n // 16384) + ([n % 16384] if n % 16384 else [])
+
+
+def case_hostile_handshake_records(env):
+    """Issue 20, defect 2: a handshake message that spans TLS records was
+    never read: a ClientHello in 1-byte records or in two, a ServerHello or
+    a Certificate in two (every certificate chain over 16 KB), so the SNI
+    and the certificate that stock shows were lost and the flow was not TU
+    Me.  The clear handshake of TU Me captures sent again in such records
+    (TLS 1.2 and 1.3, keyed and keyless): every TU Me fact per frame is the
+    original's, as stock's TLS reads the same SNI; a Certificate of 16 MB
+    (TLS's longest message) is read too, in CPU time bounded by stock's."""
+    import os
+    from .common import rerecord_handshakes
+    fields = ["tcp.stream", "tume.flow", "tume.evidence", "tume.sni", "tume.cert.subject", "tume.cert.issuer",
+              "tume.msg_type", "tume.decrypted"]
+    same = lambda m: (m, [len(x) for x in m])
+    plans = {
+        "client-ones": lambda side, m: _ones(m) if side == "client" else same(m),
+        "client-halves": lambda side, m: _halves(m) if side == "client" else same(m),
+        "server-halves": lambda side, m: _halves(m) if side == "server" else same(m),
+        "both-ones": lambda side, m: _ones(m),
+    }
+    for name in ("tume-signalling-tls12", "tume-signalling-tls12-nokeys", "tume-signalling-tls13",
+                 "tume-signalling-tls13-nokeys", "tume-provisioning-tls12"):
+        want = env.fields(env.cap(name), fields, filt="tume", two_pass=True)
+        check(len(want) >= 5 and any(r[3] for r in want), "%s: TU Me frames with the SNI" % name)
+        for pname, plan in plans.items():
+            out = os.path.join(env.root, "rerecord-%s-%s.pcapng" % (pname, name))
+            n = rerecord_handshakes(env.cap(name), out, plan)
+            check(n >= 1, "%s %s: handshakes sent again (%d)" % (name, pname, n))
+            sni = [r[0] for r in env.fields(out, ["tls.handshake.extensions_server_name"],
+                                            filt="tls.handshake.extensions_server_name", plugin=False)]
+            check(sni and all(s == "sip.tume.jajah.com" or s == "api.tu.com" for s in sni),
+                  "%s %s: stock reads the SNI of the ClientHello in its records: %r" % (name, pname, sni))
+            got = env.fields(out, fields, filt="tume", two_pass=True)
+            check_eq(got, want, "%s, handshake in other records (%s): the TU Me facts of every frame" % (name, pname))
+    # the longest Certificate message TLS allows, in 1024 records
+    name = "tume-signalling-tls12-nokeys"
+    out = os.path.join(env.root, "rerecord-big-chain.pcapng")
+    rerecord_handshakes(env.cap(name), out, lambda side, m: _big_chain(m) if side == "server" else same(m))
+    check(os.path.getsize(out) > 16 * 1024 * 1024, "the capture holds a 16 MB Certificate")
+    certs = env.fields(out, ["tls.handshake.length", "tls.handshake.certificate_length"],
+                       filt="tls.handshake.type == 11", plugin=False)
+    check(certs and certs[0][0] == str(0xFFFFFF) and len(split(certs[0][1])) == 3,
+          "stock reads the 16 MB Certificate whole: %r" % [r[:1] for r in certs])
+    want = env.fields(env.cap(name), fields, filt="tume", two_pass=True)
+    got = env.fields(out, fields, filt="tume", two_pass=True)
+    check_eq([r[1:] for r in got if r[4]][:1], [r[1:] for r in want if r[4]][:1],
+             "a 16 MB Certificate: the certificate and the evidence read")
+    check_eq(sorted(set(r[1] + r[2] for r in got)), sorted(set(r[1] + r[2] for r in want)),
+             "a 16 MB Certificate: the flow and its evidence")
+    assert_cpu_bound(env, "16 MB Certificate", out, factor=1.5, slack=1.0)
