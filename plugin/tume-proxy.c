@@ -65,7 +65,9 @@ tume_proxy_in_use(void)
     return proxy_clients_n > 0;
 }
 
-guint32
+/* The frame of client's first CONNECT, if that client uses a proxy in this
+ * file (first pass: at or before this packet); 0 otherwise. */
+static guint32
 tume_proxy_client_connect(const packet_info *pinfo, const address *client)
 {
     if (proxy_clients_n == 0)

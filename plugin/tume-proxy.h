@@ -19,10 +19,6 @@ tume_flow_t *tume_proxy_connect(packet_info *pinfo, tvbuff_t *tvb, guint off, gu
 /* Whether any client of this file sent a CONNECT (first pass: so far). */
 gboolean tume_proxy_in_use(void);
 
-/* The frame of client's first CONNECT, if that client uses a proxy in this
- * file (first pass: at or before this packet); 0 otherwise. */
-guint32 tume_proxy_client_connect(const packet_info *pinfo, const address *client);
-
 /* A packet of a direct TLS flow (on a port TCP gives TLS, not a tunnel):
  * if its client uses an HTTP proxy, the frame of that client's first
  * CONNECT (it bypasses the proxy); 0 otherwise.  flow may be NULL (a flow

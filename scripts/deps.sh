@@ -7,8 +7,11 @@ libwireshark-dev libglib2.0-dev libjson-glib-dev libgnutls28-dev valgrind"
 # What the whole test command needs on top: clang and libFuzzer for the fuzz
 # harnesses, debootstrap for the Wireshark version matrix, file and
 # dpkg-dev for the .deb, Xvfb and the Qt GUI for the GUI smoke test (with
-# x11-apps and netpbm for its screenshot), GNU parallel for the batch recipe.
-TUME_TEST_PACKAGES="clang libclang-rt-dev debootstrap dpkg-dev file xvfb wireshark-qt x11-apps netpbm parallel"
+# x11-apps and netpbm for its screenshot), GNU parallel for the batch recipe,
+# cppcheck, clang-tools-14 (clang-check) and licensecheck for Wireshark's
+# checkers (dpkg-dev's dpkg-source unpacks Wireshark's source for them).
+TUME_TEST_PACKAGES="clang libclang-rt-dev debootstrap dpkg-dev file xvfb wireshark-qt x11-apps netpbm parallel
+cppcheck clang-tools-14 licensecheck"
 
 tume_install_deps() {   # tume_install_deps [EXTRA PACKAGES...]
     local missing="" p

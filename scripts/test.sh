@@ -6,14 +6,21 @@
 #      private HOME), and for root when TUME_ROOT_DEMO_RAN=1 says that the
 #      demo ran as root first (CI: .ci/run) (tests/install_check.sh);
 #   1. every unit and tshark test through ctest (Wireshark of this machine);
-#   2. hostile input, the CI budget: the three libFuzzer harnesses for 60 s
+#   2. Wireshark's own checkers (checkAPIs, checkhf, checkfiltername,
+#      check_typed_item_calls, check_tfs, check_static, check_spelling where
+#      pyspellchecker is installed, cppcheck with Wireshark's suppressions,
+#      clang-check, licensecheck) on the plugin's sources, from tools/ of
+#      the source package of the installed Wireshark (scripts/ws_tools.sh
+#      fetches it from Debian's archive), findings explained in
+#      tests/wireshark_checks.allow (tests/wireshark_checks.py);
+#   3. hostile input, the CI budget: the three libFuzzer harnesses for 60 s
 #      each, and 200 mutated captures through tshark with the plugin built
 #      with ASan and UBSan (tests/HOSTILE.md has the long budget);
-#   3. the Wireshark version matrix: the whole ctest suite and the .deb in
+#   4. the Wireshark version matrix: the whole ctest suite and the .deb in
 #      Debian chroots with Wireshark 4.0, 4.4 and 4.6 (scripts/matrix.sh;
 #      needs root).
 #     sudo bash scripts/test.sh      (CI: bash .ci/run, as root)
-# TUME_TEST_STAGES (default "install ctest hostile matrix") picks stages.
+# TUME_TEST_STAGES (default "install ctest checks hostile matrix") picks stages.
 # What is installed on the machine (a system-wide tume.so, the global
 # profile and message table) does not change what the tests see: they run
 # tshark and Wireshark with private plugin and data folders.
@@ -22,10 +29,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 . scripts/deps.sh
 
-stages=${TUME_TEST_STAGES:-install ctest hostile matrix}
+stages=${TUME_TEST_STAGES:-install ctest checks hostile matrix}
 tume_install_deps $TUME_TEST_PACKAGES
 build=${TUME_BUILD_DIR:-build-test}
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTUME_WERROR=ON
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTUME_WERROR=ON -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 cmake --build "$build" -j"$(nproc)"
 
 results=()
@@ -65,6 +72,11 @@ for s in $stages; do
             run_stage install bash tests/install_check.sh ${TUME_ROOT_DEMO_RAN:+--root-demo-ran} || rc=1 ;;
         ctest)
             run_stage ctest bash -c "cd '$build' && ctest -j$(nproc) --output-on-failure" || rc=1 ;;
+        checks)
+            # Wireshark's own checkers (tools/ of the source package of the
+            # installed Wireshark) on the plugin's sources and this build
+            run_stage checks bash -c "bash scripts/ws_tools.sh '$build/ws-source' &&
+                python3 tests/wireshark_checks.py --tools '$build/ws-source/wireshark' --build '$build'" || rc=1 ;;
         hostile)
             cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTUME_SANITIZE=ON \
                   -DTUME_BUILD_TESTS=OFF >/dev/null
