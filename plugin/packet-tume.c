@@ -54,7 +54,6 @@ tume_post_init(void)
                                         "Charles=Charles Proxy, Fiddler=DO_NOT_TRUST_FiddlerRoot, " \
                                         "OWASP ZAP=OWASP Zed Attack Proxy"
 
-static tume_pref_bool_t pref_sip_heuristic = TRUE;
 static const char *pref_signalling_domains = TUME_DEFAULT_SIGNALLING_DOMAINS;
 static const char *pref_provisioning_domains = TUME_DEFAULT_PROVISIONING_DOMAINS;
 static const char *pref_user_agents = TUME_DEFAULT_USER_AGENTS;
@@ -63,7 +62,7 @@ static const char *pref_interceptors = TUME_DEFAULT_INTERCEPTORS;
 static void
 tume_prefs_apply(void)
 {
-    tume_config_apply(pref_sip_heuristic, pref_signalling_domains, pref_provisioning_domains,
+    tume_config_apply(pref_signalling_domains, pref_provisioning_domains,
                       pref_user_agents, pref_interceptors);
 }
 
@@ -289,9 +288,11 @@ void
 proto_register_tume(void)
 {
     module_t *module;
+    expert_module_t *em;
 
     proto_tume = proto_register_protocol("TU Me (Telefonica Digital text/talk app)", "TU Me", "tume");
-    tume_flow_register();
+    em = expert_register_protocol(proto_tume);
+    tume_flow_register(em);
     tume_proxy_register();
     tume_stats_register();
     tume_flows_register(proto_tume);
@@ -321,16 +322,13 @@ proto_register_tume(void)
         "(case-insensitively) is that proxy's. A TU Me flow whose server certificate one of "
         "them issued is shown as intercepted (tume.cert.intercepted_by).",
         &pref_interceptors);
-    prefs_register_bool_preference(module, "sip_heuristic",
-        "Detect SIP inside TLS",
-        "Try the SIP-over-TLS heuristic on decrypted TLS application data before the "
-        "port-based dissector (HTTP on 443) takes the stream. Can also be switched with "
-        "--disable-heuristic tume_sip_tls.",
-        &pref_sip_heuristic);
+    /* The SIP heuristic is switched as every heuristic is: Analyze >
+     * Enabled Protocols, --disable-heuristic tume_sip_tls. */
+    prefs_register_obsolete_preference(module, "sip_heuristic");
 
     tume_sip_register();
-    tume_tls_register();
-    tume_api_register(module);
+    tume_tls_register(em);
+    tume_api_register(module, em);
 
     tume_post_handle = create_dissector_handle(dissect_tume_post, proto_tume);
     register_init_routine(tume_post_init);

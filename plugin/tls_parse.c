@@ -261,3 +261,39 @@ tume_tls_hs_feed(tume_tls_hs_stream_t *s, const guint8 *p, gsize len, gsize max,
     hs_hold(s, p, len);
     return TRUE;
 }
+
+gboolean
+tume_tls_alpn(const guint8 *buf, gsize len, gboolean server_hello, tume_tls_span_t *proto)
+{
+    gsize pos = 0;
+    if (buf == NULL)
+        return FALSE;
+    if (server_hello) {
+        pos = 2 + 32;                                        /* legacy_version, random */
+        if (len < pos || !skip_vector(buf, len, &pos, 1))    /* legacy_session_id_echo */
+            return FALSE;
+        pos += 3;                                            /* cipher_suite, compression */
+    }
+    if (pos + 2 > len)
+        return FALSE;
+    gsize end = pos + 2 + be16(buf + pos);
+    if (end > len)
+        return FALSE;
+    pos += 2;
+    while (pos + 4 <= end) {                                 /* bounded: >= 4 bytes a round */
+        guint etype = be16(buf + pos), elen = be16(buf + pos + 2);
+        pos += 4;
+        if (pos + elen > end)
+            return FALSE;
+        if (etype == 16) {                                   /* application_layer_protocol_negotiation */
+            /* the server's list holds exactly one name */
+            if (elen < 3 || (gsize)be16(buf + pos) != (gsize)elen - 2 || buf[pos + 2] != elen - 3 || elen == 3)
+                return FALSE;
+            proto->off = pos + 3;
+            proto->len = (gsize)elen - 3;
+            return TRUE;
+        }
+        pos += elen;
+    }
+    return FALSE;
+}

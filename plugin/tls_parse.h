@@ -26,6 +26,7 @@
 
 #define TUME_TLS_HS_CLIENT_HELLO 1
 #define TUME_TLS_HS_SERVER_HELLO 2
+#define TUME_TLS_HS_ENCRYPTED_EXTENSIONS 8
 #define TUME_TLS_HS_CERTIFICATE  11
 
 #define TUME_TLS_VERSION_1_3 0x0304
@@ -64,6 +65,11 @@ gboolean tume_tls_server_hello(const guint8 *buf, gsize len, guint16 *cipher_sui
 /* Certificate body: the first certificate's DER (TLS 1.3 has a request
  * context before the list).  FALSE if it is not all in buf. */
 gboolean tume_tls_certificate_first(const guint8 *buf, gsize len, gboolean tls13, tume_tls_span_t *der);
+
+/* The protocol the server chose by ALPN (RFC 7301): in a ServerHello body
+ * (TLS 1.2; server_hello TRUE) or an EncryptedExtensions body (TLS 1.3).
+ * FALSE if there is none. */
+gboolean tume_tls_alpn(const guint8 *buf, gsize len, gboolean server_hello, tume_tls_span_t *proto);
 
 /* Longest handshake message: its length field has 3 bytes. */
 #define TUME_TLS_HS_MAX (4 + 0xFFFFFF)

@@ -54,7 +54,6 @@ struct tume_api_msg {
     tume_src_span_t    at_msg, at_line, at_body;   /* the HTTP message, its first line, its body */
 };
 
-static int hf_tume_msg_type_api = -1;    /* the same tume.msg_type, registered in tume-sip.c */
 static int hf_tume_api_msisdn = -1;
 static int hf_tume_api_user_id = -1;
 static int hf_tume_api_screen_name = -1;
@@ -81,6 +80,7 @@ static heur_dtbl_entry_t *http_tls_heur;      /* Wireshark's http_tls heuristic 
 static dissector_table_t tls_port_table, tls_alpn_table;
 static int proto_tume_http = -1;
 static dissector_handle_t tume_http_handle;
+static dissector_handle_t tume_http_app_handle;   /* the same reader, as HTTP: for TLS sessions */
 
 /* ---- the message table: the user's rows (UAT) first, then the built-ins ---- */
 
@@ -89,8 +89,16 @@ typedef struct {
     char *path;
     char *keys;
     char *type;
-    char *direction;     /* "request" or "response" */
+    guint direction;     /* API_DIR_* */
 } api_uat_rec_t;
+
+enum { API_DIR_REQUEST = 0, API_DIR_RESPONSE = 1 };
+
+static const value_string api_directions[] = {
+    { API_DIR_REQUEST,  "request" },
+    { API_DIR_RESPONSE, "response" },
+    { 0, NULL }
+};
 
 static api_uat_rec_t *api_uat_recs;
 static guint api_uat_count;
@@ -100,7 +108,7 @@ UAT_CSTRING_CB_DEF(tume_api_msgs, method, api_uat_rec_t)
 UAT_CSTRING_CB_DEF(tume_api_msgs, path, api_uat_rec_t)
 UAT_CSTRING_CB_DEF(tume_api_msgs, keys, api_uat_rec_t)
 UAT_CSTRING_CB_DEF(tume_api_msgs, type, api_uat_rec_t)
-UAT_CSTRING_CB_DEF(tume_api_msgs, direction, api_uat_rec_t)
+UAT_VS_DEF(tume_api_msgs, direction, api_uat_rec_t, guint, API_DIR_REQUEST, "request")
 
 static void *
 api_uat_copy(void *dest, const void *source, size_t len _U_)
@@ -111,7 +119,7 @@ api_uat_copy(void *dest, const void *source, size_t len _U_)
     d->path = g_strdup(s->path);
     d->keys = g_strdup(s->keys);
     d->type = g_strdup(s->type);
-    d->direction = g_strdup(s->direction);
+    d->direction = s->direction;
     return d;
 }
 
@@ -127,7 +135,7 @@ api_uat_update(void *record, char **error)
         *error = g_strdup("a method is required (\"*\" for any)");
         return FALSE;
     }
-    if (r->direction == NULL || (strcmp(r->direction, "request") != 0 && strcmp(r->direction, "response") != 0)) {
+    if (r->direction != API_DIR_REQUEST && r->direction != API_DIR_RESPONSE) {
         *error = g_strdup("direction must be \"request\" or \"response\"");
         return FALSE;
     }
@@ -142,7 +150,6 @@ api_uat_free(void *record)
     g_free(r->path);
     g_free(r->keys);
     g_free(r->type);
-    g_free(r->direction);
 }
 
 static void
@@ -154,7 +161,7 @@ api_rules_rebuild(void)
     for (guint i = 0; i < api_uat_count; i++) {
         const api_uat_rec_t *r = &api_uat_recs[i];
         tume_api_rule_t rule = { r->method, r->path ? r->path : "*", r->keys ? r->keys : "", r->type,
-                                 r->direction != NULL && strcmp(r->direction, "response") == 0 };
+                                 r->direction == API_DIR_RESPONSE };
         /* A row equal to a built-in one is the shipped copy of the built-ins
          * (the profile's table, or Wireshark's global copy of it): it is
          * tried where the built-ins are, after the user's own rows, so a row
@@ -509,6 +516,26 @@ unprime_http_fields(const primed_t *saved, guint n)
         saved[n].hfi->ref_type = saved[n].ref;
 }
 
+/* After HTTP's call: the messages it added to root after `after` are
+ * read, and the scratch tree (if any) is freed, also when the reading
+ * throws. */
+static void
+read_after_http(packet_info *pinfo, tume_flow_t *flow, proto_node *root, proto_node *after,
+                epan_dissect_t *scratch)
+{
+    TRY {
+        read_http_messages(pinfo, flow, root, after);
+    }
+    CATCH_ALL {
+        if (scratch != NULL)
+            epan_dissect_free(scratch);
+        RETHROW;
+    }
+    ENDTRY;
+    if (scratch != NULL)
+        epan_dissect_free(scratch);
+}
+
 /* HTTP on a TU Me flow, first pass: Wireshark's HTTP reads the data into a
  * protocol tree, and the plugin reads the fields it needs from that: the
  * packet's own tree when there is one, else a scratch tree of its own,
@@ -521,31 +548,35 @@ read_http(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, tume_
           gboolean add_layer)
 {
     epan_dissect_t *volatile scratch = NULL;
-    proto_tree *volatile root = tree != NULL ? proto_tree_get_root(tree) : NULL;
+    proto_node *volatile root = NULL;
     proto_node *volatile after;
     primed_t saved[HTTP_PRIMED_MAX];
     volatile guint nsaved;
     volatile int ret = 0;
 
-    if (root == NULL) {
+    if (tree != NULL) {
+        root = (proto_node *)proto_tree_get_root(tree);
+    } else {
         scratch = epan_dissect_new(pinfo->epan, TRUE, FALSE);
-        root = scratch->tree;
+        root = (proto_node *)scratch->tree;
     }
-    after = ((proto_node *)root)->last_child;
+    after = root->last_child;
     nsaved = prime_http_fields(saved);
     TRY {
         /* into the real tree when there is one, so that filters and -V
          * see HTTP's items as they would without the plugin */
         ret = http_call(tvb, pinfo, root, data, add_layer);
     }
-    FINALLY {
-        /* also when HTTP threw: the messages it read before are kept */
+    CATCH_ALL {
+        /* HTTP threw: the messages it read before are kept, then its
+         * exception goes on */
         unprime_http_fields(saved, nsaved);
-        read_http_messages(pinfo, flow, (proto_node *)root, after);
-        if (scratch != NULL)
-            epan_dissect_free(scratch);
+        read_after_http(pinfo, flow, root, after, scratch);
+        RETHROW;
     }
     ENDTRY;
+    unprime_http_fields(saved, nsaved);
+    read_after_http(pinfo, flow, root, after, scratch);
     return ret;
 }
 
@@ -600,7 +631,7 @@ tume_api_add_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const tume
         proto_tree *mt = proto_tree_add_subtree_format(tt, mtvb, ms, ml, ett_tume_api, NULL,
                                                        "Provisioning %s: %s", m->request ? "request" : "reply",
                                                        m->type);
-        proto_item *ti = proto_tree_add_string(mt, hf_tume_msg_type_api, ltvb, ls, ll, m->type);
+        proto_item *ti = proto_tree_add_string(mt, hf_tume_msg_type, ltvb, ls, ll, m->type);
         proto_item_set_generated(ti);
         tume_tap_note_message(pinfo, m->type, TUME_FLOW_PROVISIONING, m->sensitive, 1);
         if (m->request)
@@ -657,6 +688,18 @@ dissect_tume_http(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     if (http_tls_handle == NULL)
         return 0;
     return tume_http(tvb, pinfo, tree, data, TRUE);
+}
+
+/* The TLS application-data dissector of a TU Me provisioning session: a
+ * handle of HTTP's protocol (TLS shows "Application Data Protocol:
+ * Hypertext Transfer Protocol" and adds the HTTP layer, as for the port's
+ * HTTP), which reads through the plugin. */
+static int
+dissect_tume_http_app(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    if (http_tls_handle == NULL || tls_alpn_table == NULL)
+        return 0;
+    return tume_http(tvb, pinfo, tree, data, FALSE);
 }
 
 /* Would TLS give this session to HTTP if no heuristic took the data? */
@@ -743,6 +786,10 @@ api_claims(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
     if (dissector_get_string_handle(tls_alpn_table, "http/1.1") != http_tls_handle)
         return FALSE;
     tume_http(tvb, pinfo, tree, data, FALSE);
+    /* the session's data from now on: to the reader straight away (as
+     * TLS's heuristics may set), so that no other heuristic takes it */
+    if (tume_http_app_handle != NULL)
+        tume_tls_set_app_handle(data, tume_http_app_handle);
     return TRUE;
 }
 
@@ -756,22 +803,31 @@ dissect_tume_api_heur_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, v
  * list ("bubbling", epan/packet.c dissector_try_heuristic).  Once http_tls
  * took a record of any other HTTPS flow it is tried before tume_api_tls,
  * for the rest of the file, and would read TU Me's provisioning API as
- * plain HTTP.  So the plugin also stands in front of http_tls's own entry:
- * the entry calls api_claims() first (a flow lookup; it claims only on TU Me
- * flows, as tume_api_tls does) and http_tls's dissector for everything else.
- * Same protocol, same layer, same enabled switch: nothing else changes. */
-static heur_dissector_t http_tls_dissector;
-
-static tume_heur_ret_t
-dissect_http_tls_front(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+ * plain HTTP.  So a flow known to be TU Me's provisioning API from its
+ * handshake (SNI, certificate) does not go through the heuristics at all:
+ * the TLS front tells TLS, before its first application data, to hand the
+ * session's data to the plugin's HTTP reader (tls_set_appdata_dissector,
+ * for protocols that carry TLS), as ALPN "http/1.1" would hand it to HTTP.
+ * This is the handle; NULL where Wireshark would not read the session as
+ * HTTP (HTTP over TLS missing or disabled, neither the http_tls heuristic
+ * nor the port's dissector being HTTP, ALPN's "http/1.1" taken by another
+ * dissector). */
+dissector_handle_t
+tume_api_session_handle(packet_info *pinfo)
 {
-    if (api_claims(tvb, pinfo, tree, data))
-        return TRUE;
-    return http_tls_dissector(tvb, pinfo, tree, data);
+    if (http_tls_handle == NULL || tls_alpn_table == NULL || tume_http_app_handle == NULL ||
+        !proto_is_protocol_enabled(find_protocol_by_id(proto_tume)) ||
+        !proto_is_protocol_enabled(find_protocol_by_id(proto_http_id)))
+        return NULL;
+    if (dissector_get_string_handle(tls_alpn_table, "http/1.1") != http_tls_handle)
+        return NULL;
+    if ((http_tls_heur == NULL || !http_tls_heur->enabled) && !port_is_http(pinfo))
+        return NULL;
+    return tume_http_app_handle;
 }
 
 void
-tume_api_register(module_t *module)
+tume_api_register(module_t *module, expert_module_t *em)
 {
     static hf_register_info hf[] = {
         { &hf_tume_api_msisdn,
@@ -819,20 +875,20 @@ tume_api_register(module_t *module)
         UAT_FLD_CSTRING(tume_api_msgs, path, "Path pattern", "Glob on the URL path (* matches anything), e.g. */register"),
         UAT_FLD_CSTRING(tume_api_msgs, keys, "Required keys", "Top-level JSON keys that must all be present, comma-separated; empty: decide by path"),
         UAT_FLD_CSTRING(tume_api_msgs, type, "Type name", "The tume.msg_type to give"),
-        UAT_FLD_CSTRING(tume_api_msgs, direction, "Direction", "request, or response (used for replies whose request was not seen)"),
+        UAT_FLD_VS(tume_api_msgs, direction, "Direction", api_directions,
+                   "request, or response (used for replies whose request was not seen)"),
         UAT_END_FIELDS
     };
-    expert_module_t *em;
     uat_t *uat;
 
     proto_register_field_array(proto_tume, hf, array_length(hf));
     proto_register_subtree_array(ett, array_length(ett));
-    em = expert_register_protocol(proto_tume);
     expert_register_field_array(em, ei, array_length(ei));
 
     uat = uat_new("TU Me API messages", sizeof(api_uat_rec_t), "tume_api_messages", TRUE,
                   &api_uat_recs, &api_uat_count, UAT_AFFECTS_DISSECTION, NULL,
-                  api_uat_copy, api_uat_update, api_uat_free, api_rules_rebuild, NULL, fields);
+                  api_uat_copy, api_uat_update, api_uat_free, api_rules_rebuild,
+                  api_rules_rebuild /* reset: the rules point into the rows' strings */, fields);
     prefs_register_uat_preference(module, "api_messages", "Provisioning API message table",
         "Rows tried before the built-in ones (the reference model): method, path pattern, "
         "required JSON keys, message type, direction. Content (keys) decides first, the path second.",
@@ -854,20 +910,16 @@ tume_api_handoff(void)
     http_tls_handle = find_dissector_add_dependency("http-over-tls", proto_tume);
     tls_port_table = find_dissector_table("tls.port");
     tls_alpn_table = find_dissector_table("tls.alpn");
+    /* read, never changed: whether the user has it enabled */
     http_tls_heur = find_heur_dissector_by_unique_short_name("http_tls");
-    if (http_tls_heur != NULL && http_tls_heur->dissector != NULL
-        && http_tls_heur->dissector != dissect_http_tls_front) {
-        http_tls_dissector = http_tls_heur->dissector;
-        http_tls_heur->dissector = dissect_http_tls_front;
-    }
     /* Listed under HTTP, the protocol it gives the data to (as http_tls
      * is); it works only while TU Me is enabled too. */
     proto_http_id = proto_get_id_by_filter_name("http");
     if (proto_http_id > 0)
+        tume_http_app_handle = create_dissector_handle(dissect_tume_http_app, proto_http_id);
+    if (proto_http_id > 0)
         heur_dissector_add("tls", dissect_tume_api_heur_tls, "HTTP over TLS on TU Me flows (TU Me plugin)",
                            "tume_api_tls", proto_http_id, HEURISTIC_ENABLE);
-    hf_tume_msg_type_api = proto_registrar_get_id_byname("tume.msg_type");
-    proto_http_id = proto_get_id_by_filter_name("http");
     hf_http_method = proto_registrar_get_id_byname("http.request.method");
     hf_http_uri = proto_registrar_get_id_byname("http.request.uri");
     hf_http_code = proto_registrar_get_id_byname("http.response.code");

@@ -55,11 +55,10 @@ tume_config_free(void)
 }
 
 void
-tume_config_apply(gboolean sip_heuristic, const char *signalling, const char *provisioning,
+tume_config_apply(const char *signalling, const char *provisioning,
                   const char *user_agents, const char *interceptors)
 {
     tume_config_free();
-    tume_config.sip_heuristic = sip_heuristic;
     tume_config.signalling_domains = tume_domain_list_new(signalling);
     tume_config.provisioning_domains = tume_domain_list_new(provisioning);
     tume_config.user_agents = tume_product_list_new(user_agents);
@@ -494,7 +493,7 @@ tume_tap_queue(packet_info *pinfo, const tume_flow_t *flow, const tume_pkt_t *pk
 }
 
 void
-tume_flow_register(void)
+tume_flow_register(expert_module_t *em)
 {
     static hf_register_info hf[] = {
         { &hf_tume_flow,
@@ -550,11 +549,9 @@ tume_flow_register(void)
         { &ei_tume_malformed,
           { "tume.malformed", PI_MALFORMED, PI_ERROR, "Malformed TU Me message", EXPFILL } },
     };
-    expert_module_t *em;
 
     proto_register_field_array(proto_tume, hf, array_length(hf));
     proto_register_subtree_array(ett, array_length(ett));
-    em = expert_register_protocol(proto_tume);
     expert_register_field_array(em, ei, array_length(ei));
     tume_tap = register_tap("tume");
     links = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_str_hash, g_str_equal);

@@ -27,12 +27,12 @@
 extern int proto_tume;      /* registered by packet-tume.c */
 
 /* Expert infos shared by every glue file (FIELDS.md). */
+extern int hf_tume_msg_type;              /* tume.msg_type (tume-sip.c), also for API messages */
 extern expert_field ei_tume_msg_info;     /* tume.msg.info, chat */
 extern expert_field ei_tume_malformed;    /* tume.malformed, error */
 
 /* Preferences, parsed when preferences are applied. */
 typedef struct {
-    gboolean        sip_heuristic;        /* tume.sip_heuristic */
     tume_strlist_t *signalling_domains;   /* tume.signalling_domains */
     tume_strlist_t *provisioning_domains; /* tume.provisioning_domains */
     tume_strlist_t *user_agents;          /* tume.user_agents */
@@ -42,7 +42,7 @@ typedef struct {
 extern const tume_config_t *tume_cfg;
 
 /* (Re)builds the configuration from the preference strings; frees it with NULLs. */
-void tume_config_apply(gboolean sip_heuristic, const char *signalling, const char *provisioning,
+void tume_config_apply(const char *signalling, const char *provisioning,
                        const char *user_agents, const char *interceptors);
 void tume_config_free(void);
 
@@ -88,6 +88,9 @@ typedef struct {
     void         *gnutls_view;  /* tume_cert_t, for name coverage checks */
 } tume_cert_info_t;
 
+/* The application protocol the server chose by ALPN. */
+enum { TUME_ALPN_NONE = 0, TUME_ALPN_HTTP11, TUME_ALPN_OTHER };
+
 /* Per TCP conversation, wmem_file_scope().  Written on the first pass only;
  * later passes (tshark -2, the GUI) read the final state. */
 typedef struct tume_flow {
@@ -113,6 +116,14 @@ typedef struct tume_flow {
     gboolean         ports_checked;  /* packet-tume.c: whether TCP gives its ports to TLS, checked */
     gboolean         front_over_tls; /* the front stands in for TLS's heuristic's conversation dissector */
     struct tume_hs_streams *hs;      /* tume-tls.c: handshake messages across records, per side */
+    guint8           alpn;           /* TUME_ALPN_*: what the server chose */
+    gboolean         app_handle_set; /* tume-tls.c: TLS hands this session's data to the API reader */
+    /* TLS 1.2 and older, per side (0: client, 1: server): the side sent its
+     * ChangeCipherSpec; its encrypted handshake records since (its
+     * Finished is the first; any later one is a renegotiation's) */
+    gboolean         ccs_sent[2];
+    guint8           enc_handshakes[2];
+    guint32          renegotiated_frame; /* the first renegotiation's record; 0: none */
     /* Encrypted records read by their sizes (tume-tls.c), first pass, on a
      * TU Me flow whose data is not decrypted: */
     gboolean         enc_on;         /* the front stays on to read them */
@@ -194,7 +205,8 @@ typedef enum {
                                * be NewSessionTickets */
     TUME_ENC_NOTE_ALERT_SIZE, /* TLS 1.3: the size of an encrypted alert (close_notify), no ping waiting */
     TUME_ENC_NOTE_RANGE,      /* CBC: the range covers more than one class */
-    TUME_ENC_NOTE_SHORT       /* not a keep-alive's size, too short to be sure of a message */
+    TUME_ENC_NOTE_SHORT,      /* not a keep-alive's size, too short to be sure of a message */
+    TUME_ENC_NOTE_RENEGOTIATED /* TLS 1.2: after a renegotiation, whose cipher suite is not known */
 } tume_enc_note_t;
 
 typedef struct {
@@ -225,7 +237,7 @@ tume_pkt_t *tume_pkt_get(packet_info *pinfo, gboolean create);
 #define TUME_PKT_KEY_TAP_MSGS    6   /* pinfo->pool: wmem_array_t of tume_tap_msg_t, for the tap */
 
 /* Registers the flow-level fields, subtree and shared expert infos. */
-void tume_flow_register(void);
+void tume_flow_register(expert_module_t *em);
 
 /* The flow of pinfo's TCP conversation; created if create is TRUE (also
  * over a settled flow).  NULL for a settled flow when create is FALSE. */

@@ -35,7 +35,7 @@
 #include "compat.h"
 #include "sip_parse.h"
 
-static int hf_tume_msg_type = -1;
+int hf_tume_msg_type = -1;    /* also tume-api.c's */
 static int hf_tume_sip_config_in = -1;
 static int hf_tume_sip_call_id = -1;
 static int hf_tume_keepalives_more = -1;
@@ -691,6 +691,14 @@ claim_if_signalling(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
     return TRUE;
 }
 
+/* Was this packet's flow shown to be TU Me (any role) by now? */
+static gboolean
+tume_by_now(packet_info *pinfo)
+{
+    const tume_flow_t *flow = tume_flow_get(pinfo, FALSE);
+    return flow != NULL && flow->proof_frame != 0 && flow->proof_frame <= pinfo->num;
+}
+
 /* Heuristic on decrypted TLS data (the session has no application handle yet). */
 static tume_heur_ret_t
 dissect_tume_sip_heur_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
@@ -698,7 +706,7 @@ dissect_tume_sip_heur_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, v
     guint avail, off = 0;
     guint8 c;
 
-    if (!tume_cfg->sip_heuristic || sip_tcp_handle == NULL)
+    if (sip_tcp_handle == NULL)
         return FALSE;
     /* With SIP disabled (--disable-protocol sip, Enabled Protocols) there is
      * no SIP to hand the stream to: the data stays with whoever stock gives
@@ -717,10 +725,17 @@ dissect_tume_sip_heur_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, v
         off += 2;
     if (off == avail) {
         /* Only CRLFs: SIP keep-alives, or the empty line HTTP allows before
-         * a request.  Keep the session (the stream dissector hands such
-         * records to the port's dissector unless the flow is known to be
-         * TU Me signalling) and let the first other data decide. */
-        tume_tls_set_app_handle(data, tume_sip_handle);
+         * a request.  On a TU Me flow, keep the session (the stream
+         * dissector hands such records to the port's dissector unless the
+         * flow is known to be TU Me signalling) and let the first other
+         * data decide.  Any other session is not held: this record goes
+         * where stock sends it (the port's dissector, through the stream
+         * dissector), but TLS is not left to make that dissector the
+         * session's for good on a keep-alive, so the next record is tried
+         * by the heuristics again (SIP proven only by its content, say a
+         * User-Agent, is still found after a leading keep-alive). */
+        if (tume_by_now(pinfo))
+            tume_tls_set_app_handle(data, tume_sip_handle);
         dissect_tume_sip_stream(tvb, pinfo, tree, NULL);
         return TRUE;
     }
@@ -733,9 +748,10 @@ dissect_tume_sip_heur_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, v
         dissect_tume_sip_stream(tvb, pinfo, tree, NULL);
         return TRUE;
     case TUME_SIP_START_PREFIX:
-        /* A start line cut by the record boundary: decide once it is whole,
-         * rather than letting the port's dissector (HTTP) take the stream. */
-        if (pinfo->can_desegment == 0 || avail < tvb_reported_length(tvb))
+        /* A start line cut by the record boundary, on a TU Me flow: decide
+         * once it is whole, rather than letting the port's dissector (HTTP)
+         * take the stream.  Elsewhere only clear SIP is claimed. */
+        if (pinfo->can_desegment == 0 || avail < tvb_reported_length(tvb) || !tume_by_now(pinfo))
             return FALSE;
         pinfo->desegment_offset = 0;
         pinfo->desegment_len = DESEGMENT_ONE_MORE_SEGMENT;

@@ -19,7 +19,7 @@
 #include <epan/to_str.h>
 #include <epan/conversation.h>
 #include <epan/prefs.h>
-#include <epan/prefs-int.h>
+#include <epan/dissectors/packet-tls-utils.h>
 #include <wsutil/wmem/wmem_map.h>
 
 #include "tume-tls.h"
@@ -27,6 +27,7 @@
 #include "cert_parse.h"
 #include "tls_parse.h"
 #include "enc_size.h"
+#include "tume-api.h"
 
 static expert_field ei_tume_cert_info = EI_INIT;
 static expert_field ei_tume_cert_unparsable = EI_INIT;
@@ -85,12 +86,15 @@ free_gnutls_views(gpointer key _U_, gpointer value, gpointer user_data _U_)
 
 typedef struct tume_hs_streams tume_hs_streams_t;
 static void hs_free_all(void);
+static gboolean read_tcp_heuristics_first(void);
+static gboolean tcp_heur_first;
 
 static void
 tume_tls_init(void)
 {
     cert_cache = wmem_map_new(wmem_file_scope(), der_hash, der_equal);
     port_state = NULL;
+    tcp_heur_first = read_tcp_heuristics_first();
 }
 
 static void
@@ -209,12 +213,27 @@ tume_tls_port_pair(packet_info *pinfo)
     return tls_handle != NULL && tcp_port_table != NULL && tls_port(pinfo) != 0;
 }
 
+/* TCP's "Try heuristic sub-dissectors first", read once per file (in
+ * tume_tls_init) through the public preferences API (a change makes
+ * Wireshark read the file again). */
+
 static gboolean
-tcp_tries_heuristics_first(void)
+read_tcp_heuristics_first(void)
 {
     module_t *tcp = prefs_find_module("tcp");
     pref_t *p = tcp != NULL ? prefs_find_preference(tcp, "try_heuristic_first") : NULL;
-    return p != NULL && prefs_get_bool_value(p, pref_current);
+    if (p == NULL)
+        return FALSE;
+    char *v = prefs_pref_to_str(p, pref_current);
+    gboolean on = v != NULL && g_ascii_strcasecmp(v, "TRUE") == 0;
+    g_free(v);
+    return on;
+}
+
+static gboolean
+tcp_tries_heuristics_first(void)
+{
+    return tcp_heur_first;
 }
 
 static void read_records(tume_flow_t *flow, packet_info *pinfo, tvbuff_t *tvb, gboolean *app_data,
@@ -343,6 +362,12 @@ typedef struct {
     gboolean     from_client;
 } hs_msg_ctx_t;
 
+static guint8
+alpn_kind(const guint8 *name, gsize len)
+{
+    return len == 8 && memcmp(name, "http/1.1", 8) == 0 ? TUME_ALPN_HTTP11 : TUME_ALPN_OTHER;
+}
+
 /* One complete handshake message. */
 static void
 hs_message(guint8 type, const guint8 *b, gsize len, void *user)
@@ -373,7 +398,13 @@ hs_message(guint8 type, const guint8 *b, gsize len, void *user)
             flow->cipher_suite = suite;
             flow->tls_version = version;
             flow->tls13 = version == TUME_TLS_VERSION_1_3;
+            if (tume_tls_alpn(b, len, TRUE, &sp))
+                flow->alpn = alpn_kind(b + sp.off, sp.len);
         }
+    } else if (type == TUME_TLS_HS_ENCRYPTED_EXTENSIONS && !x->from_client && flow->tls13) {
+        /* TLS 1.3: the server's ALPN choice, decrypted */
+        if (tume_tls_alpn(b, len, FALSE, &sp))
+            flow->alpn = alpn_kind(b + sp.off, sp.len);
     } else if (type == TUME_TLS_HS_CERTIFICATE && flow->cert == NULL && !x->from_client) {
         /* the first certificate of the server's chain is its own */
         if (tume_tls_certificate_first(b, len, flow->tls13, &sp))
@@ -415,7 +446,7 @@ typedef struct {
     tume_flow_t *flow;
     packet_info *pinfo;
     gboolean     any;
-    guint        index;      /* decrypted sources walked so far */
+    guint        walked;     /* decrypted sources walked so far */
 } decrypted_walk_t;
 
 static void
@@ -423,7 +454,7 @@ decrypted_source(tvbuff_t *tvb, void *user)
 {
     decrypted_walk_t *w = (decrypted_walk_t *)user;
     w->any = TRUE;
-    w->index++;
+    w->walked++;
     /* TLS 1.3: the server's certificate is in its encrypted handshake */
     if (w->flow->tls13 && w->flow->cert == NULL && tume_flow_from_server(w->flow, w->pinfo)) {
         /* a frame's sources are walked again by each front call in it:
@@ -433,9 +464,9 @@ decrypted_source(tvbuff_t *tvb, void *user)
             hs->dec_frame = w->pinfo->num;
             hs->dec_read = 0;
         }
-        if (w->index <= hs->dec_read)
+        if (w->walked <= hs->dec_read)
             return;
-        hs->dec_read = w->index;
+        hs->dec_read = w->walked;
         guint len = tvb_captured_length(tvb);
         read_handshake(w->flow, w->pinfo, tvb_get_ptr(tvb, 0, len), len);
     }
@@ -445,6 +476,7 @@ decrypted_source(tvbuff_t *tvb, void *user)
 typedef struct {
     guint32 off;
     guint32 len;      /* the record's body, after the 5-byte header */
+    gboolean renegotiated;   /* after a renegotiation began */
 } app_record_t;
 
 /* The records of this call: handshake facts before TLS runs; whether any
@@ -479,12 +511,23 @@ read_records(tume_flow_t *flow, packet_info *pinfo, tvbuff_t *tvb, gboolean *app
         }
         if (r == TUME_TLS_RECORD_PARTIAL)
             return;               /* TLS will have TCP reassemble it, and we see it again */
-        if (type == TUME_TLS_CT_HANDSHAKE)
+        const int side = tume_flow_from_server(flow, pinfo) && flow->server_addr.type != AT_NONE ? 1 : 0;
+        if (type == TUME_TLS_CT_CHANGE_CIPHER_SPEC && !flow->tls13) {
+            flow->ccs_sent[side] = TRUE;
+        } else if (type == TUME_TLS_CT_HANDSHAKE && flow->ccs_sent[side]) {
+            /* encrypted: the side's Finished, then only a renegotiation's
+             * messages (a HelloRequest, a ClientHello), whose new cipher
+             * suite is hidden: record sizes are no longer read after it */
+            if (flow->enc_handshakes[side] < G_MAXUINT8)
+                flow->enc_handshakes[side]++;
+            if (flow->enc_handshakes[side] >= 2 && flow->renegotiated_frame == 0)
+                flow->renegotiated_frame = pinfo->num;
+        } else if (type == TUME_TLS_CT_HANDSHAKE)
             read_handshake(flow, pinfo, p + off + body.off, body.len);
         else if (type == TUME_TLS_CT_APPLICATION_DATA) {
             *app_data = TRUE;
             if (app_records != NULL) {
-                app_record_t ar = { (guint32)off, (guint32)body.len };
+                app_record_t ar = { (guint32)off, (guint32)body.len, flow->renegotiated_frame != 0 };
                 if (*app_records == NULL)
                     *app_records = wmem_array_new(pinfo->pool, sizeof(app_record_t));
                 wmem_array_append_one(*app_records, ar);
@@ -563,7 +606,13 @@ enc_read(tume_flow_t *flow, packet_info *pinfo, tvbuff_t *tvb, wmem_array_t *app
         tume_enc_guess_t g = tume_enc_guess(min, max, suite.tls13, role, dir);
         guint32 len = suite.tls13 ? max : min;
         gboolean exact = suite.tls13 || min == max;
-        if (g == TUME_ENC_GUESS_PONG || (suite.tls13 && exact && len == 2)) {
+        if (ar->renegotiated) {
+            /* the sizes are the first handshake's suite's, which may no
+             * longer be the session's */
+            g = TUME_ENC_GUESS_UNKNOWN;
+            rec.note = TUME_ENC_NOTE_RENEGOTIATED;
+            flow->enc_ping = 0;
+        } else if (g == TUME_ENC_GUESS_PONG || (suite.tls13 && exact && len == 2)) {
             if (dir == 0 && flow->enc_ping != 0 && role == 1) {
                 g = TUME_ENC_GUESS_PONG;
                 rec.ping_in = flow->enc_ping;
@@ -611,6 +660,9 @@ enc_note_text(guint8 note)
         return "; the cipher's padding leaves a range that fits more than one kind";
     case TUME_ENC_NOTE_SHORT:
         return "; not a keep-alive's size, and too short to be sure of a SIP message";
+    case TUME_ENC_NOTE_RENEGOTIATED:
+        return "; after the session was renegotiated (encrypted handshake records after the first "
+               "handshake), whose cipher suite is not known without keys";
     default:
         return "";
     }
@@ -661,6 +713,28 @@ tume_tls_add_enc_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, const 
         col_append_sep_fstr(pinfo->cinfo, COL_INFO, " ", "[TU Me by size: %s]", wmem_strbuf_get_str(info));
 }
 
+/* A flow known from its handshake (SNI, certificate) to be TU Me's
+ * provisioning API: before the first application data TLS reads of it,
+ * TLS is told to hand the session's decrypted data to the plugin's HTTP
+ * reader (tume-api.c says why).  Not while the server's TLS 1.3 flight is
+ * still coming (its EncryptedExtensions may choose ALPN, which TLS applies
+ * when it reads them), and never when ALPN chose something other than
+ * HTTP/1.1 (HTTP/2 stays HTTP/2's). */
+static void
+api_session(tume_flow_t *flow, packet_info *pinfo)
+{
+    if (flow->app_handle_set || flow->alpn == TUME_ALPN_OTHER || flow->host_kind != TUME_FLOW_PROVISIONING ||
+        flow->sip_stream == TUME_SIP_STREAM_SIP || !tume_flow_is_tume(flow, pinfo))
+        return;
+    if (flow->tls13 && tume_flow_from_server(flow, pinfo))
+        return;
+    dissector_handle_t h = tume_api_session_handle(pinfo);
+    if (h == NULL)
+        return;
+    tls_set_appdata_dissector(tls_handle, pinfo, h);
+    flow->app_handle_set = TRUE;
+}
+
 static int
 dissect_tume_front(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
@@ -675,6 +749,8 @@ dissect_tume_front(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *da
     if (!PINFO_FD_VISITED(pinfo)) {
         flow = tume_flow_get(pinfo, TRUE);
         read_records(flow, pinfo, tvb, &app_data, &retire, &app_records);
+        if (app_data)
+            api_session(flow, pinfo);
     }
     /* TLS as TCP would have called it for this port */
     pinfo->can_desegment = tcp_can_desegment;
@@ -802,26 +878,26 @@ tume_tls_add_packet_items(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, con
 }
 
 void
-tume_tls_register(void)
+tume_tls_register(expert_module_t *em)
 {
     static ei_register_info ei[] = {
         { &ei_tume_cert_info,
           { "tume.cert.info", PI_SECURITY, PI_NOTE, "TU Me server certificate", EXPFILL } },
         { &ei_tume_cert_unparsable,
-          { "tume.cert.unparsable", PI_MALFORMED, PI_WARN, "TU Me server certificate unreadable", EXPFILL } },
+          { "tume.cert.unparsable", PI_UNDECODED, PI_WARN, "TU Me server certificate unreadable", EXPFILL } },
         { &ei_tume_cert_expired,
-          { "tume.cert.warn.expired", PI_SECURITY, PI_WARN, "TU Me server certificate expired", EXPFILL } },
+          { "tume.cert.expired", PI_SECURITY, PI_WARN, "TU Me server certificate expired", EXPFILL } },
         { &ei_tume_cert_not_yet_valid,
-          { "tume.cert.warn.not_yet_valid", PI_SECURITY, PI_WARN, "TU Me server certificate not yet valid", EXPFILL } },
+          { "tume.cert.not_yet_valid", PI_SECURITY, PI_WARN, "TU Me server certificate not yet valid", EXPFILL } },
         { &ei_tume_cert_self_signed,
-          { "tume.cert.warn.self_signed", PI_SECURITY, PI_WARN, "TU Me server certificate self-signed", EXPFILL } },
+          { "tume.cert.is_self_signed", PI_SECURITY, PI_WARN, "TU Me server certificate self-signed", EXPFILL } },
         { &ei_tume_cert_sni_mismatch,
-          { "tume.cert.warn.sni_mismatch", PI_SECURITY, PI_WARN, "TU Me server certificate does not cover the SNI", EXPFILL } },
+          { "tume.cert.sni_mismatch", PI_SECURITY, PI_WARN, "TU Me server certificate does not cover the SNI", EXPFILL } },
         { &ei_tume_cert_intercepted,
-          { "tume.cert.warn.intercepted", PI_SECURITY, PI_WARN,
+          { "tume.cert.intercepted", PI_SECURITY, PI_WARN,
             "TU Me TLS intercepted: the certificate was issued by an interception proxy's CA", EXPFILL } },
         { &ei_tume_cert_issuer_differs,
-          { "tume.cert.warn.issuer_differs", PI_SECURITY, PI_WARN,
+          { "tume.cert.issuer_differs", PI_SECURITY, PI_WARN,
             "TU Me server name certified by different issuers in one capture", EXPFILL } },
         { &ei_tume_not_decrypted,
           { "tume.not_decrypted", PI_UNDECODED, PI_NOTE, "TU Me flow not decrypted", EXPFILL } },
@@ -848,9 +924,7 @@ tume_tls_register(void)
     static gint *ett[] = { &ett_tume_enc };
     proto_register_field_array(proto_tume, hf, array_length(hf));
     proto_register_subtree_array(ett, array_length(ett));
-    expert_module_t *em;
 
-    em = expert_register_protocol(proto_tume);
     expert_register_field_array(em, ei, array_length(ei));
     tume_front_handle = create_dissector_handle(dissect_tume_front, -1);
     register_init_routine(tume_tls_init);

@@ -11,7 +11,7 @@
 
 #include "tume-flow.h"
 
-void tume_tls_register(void);
+void tume_tls_register(expert_module_t *em);
 void tume_tls_handoff(void);
 /* Called for TCP packets with their conversation (NULL: none), except bare
  * ACKs, FINs and RSTs: on a TLS conversation's first packet, or on the

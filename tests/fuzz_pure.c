@@ -29,6 +29,7 @@ fuzz_hs_message(guint8 type, const guint8 *body, gsize len, void *user G_GNUC_UN
     (void)tume_tls_client_hello_sni(body, len, &sp);
     (void)tume_tls_server_hello(body, len, &suite, &version);
     (void)tume_tls_certificate_first(body, len, type & 1, &sp);
+    (void)tume_tls_alpn(body, len, type & 1, &sp);
 }
 
 int

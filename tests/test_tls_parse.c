@@ -168,6 +168,43 @@ test_certificate(void)
     g_assert_false(tume_tls_certificate_first(empty, sizeof empty, FALSE, &der));
 }
 
+static void
+test_alpn(void)
+{
+    tume_tls_span_t proto;
+    /* a ServerHello with supported_versions and ALPN "http/1.1" */
+    GByteArray *b = g_byte_array_new();
+    put(b, 0x0303, 2);
+    for (int i = 0; i < 32; i++)
+        put(b, 7, 1);
+    put(b, 0, 1);
+    put(b, 0xc02f, 2); put(b, 0, 1);
+    g_assert_false(tume_tls_alpn(b->data, b->len, TRUE, &proto));         /* no extensions */
+    put(b, 6 + 4 + 11, 2);
+    put(b, 43, 2); put(b, 2, 2); put(b, 0x0304, 2);
+    put(b, 16, 2); put(b, 11, 2); put(b, 9, 2); put(b, 8, 1); put_bytes(b, "http/1.1", 8);
+    g_assert_true(tume_tls_alpn(b->data, b->len, TRUE, &proto));
+    g_assert_cmpuint(proto.len, ==, 8);
+    g_assert_cmpint(memcmp(b->data + proto.off, "http/1.1", 8), ==, 0);
+    /* every cut: no crash, no name past the end */
+    for (guint n = 0; n < b->len; n++)
+        g_assert_false(tume_tls_alpn(b->data, n, TRUE, &proto));
+    /* a name length that disagrees with the list's: none */
+    b->data[b->len - 9] = 9;
+    g_assert_false(tume_tls_alpn(b->data, b->len, TRUE, &proto));
+    g_byte_array_free(b, TRUE);
+
+    /* EncryptedExtensions (TLS 1.3): "h2" */
+    GByteArray *ee = g_byte_array_new();
+    put(ee, 4 + 5, 2);
+    put(ee, 16, 2); put(ee, 5, 2); put(ee, 3, 2); put(ee, 2, 1); put_bytes(ee, "h2", 2);
+    g_assert_true(tume_tls_alpn(ee->data, ee->len, FALSE, &proto));
+    g_assert_cmpuint(proto.len, ==, 2);
+    g_assert_false(tume_tls_alpn(ee->data, ee->len, TRUE, &proto));        /* not a ServerHello */
+    g_assert_false(tume_tls_alpn(NULL, 0, FALSE, &proto));
+    g_byte_array_free(ee, TRUE);
+}
+
 /* ---- handshake messages across records ---- */
 
 typedef struct {
@@ -280,5 +317,6 @@ main(int argc, char **argv)
     g_test_add_func("/tls/server-hello", test_server_hello);
     g_test_add_func("/tls/certificate", test_certificate);
     g_test_add_func("/tls/handshake-across-records", test_hs_stream);
+    g_test_add_func("/tls/alpn", test_alpn);
     return g_test_run();
 }

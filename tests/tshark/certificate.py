@@ -78,8 +78,8 @@ def case_rsa_key(env):
     check_eq(expert_frames(env, cap, "tume.not_decrypted", opts=opts), [], "rsa with the key: decrypted")
 
 
-ANOMALY_WARNINGS = ["tume.cert.warn.expired", "tume.cert.warn.not_yet_valid",
-                    "tume.cert.warn.self_signed", "tume.cert.warn.sni_mismatch"]
+ANOMALY_WARNINGS = ["tume.cert.expired", "tume.cert.not_yet_valid",
+                    "tume.cert.is_self_signed", "tume.cert.sni_mismatch"]
 
 
 def case_cert_anomalies(env):
@@ -87,9 +87,9 @@ def case_cert_anomalies(env):
     each on its own flow's Certificate packet; sound certificates never are."""
     cap = env.cap("tume-cert-anomalies")
     want = {  # stream: (subject, self-signed, the one warning)
-        0: ("CN=old.tume.jajah.com,O=Jajah Inc.,C=US", "0", "tume.cert.warn.expired"),
-        1: ("CN=selfsigned.tume.jajah.com,O=Jajah Inc.,C=US", "1", "tume.cert.warn.self_signed"),
-        2: ("CN=media.jajah.com,O=Jajah Inc.,C=US", "0", "tume.cert.warn.sni_mismatch"),
+        0: ("CN=old.tume.jajah.com,O=Jajah Inc.,C=US", "0", "tume.cert.expired"),
+        1: ("CN=selfsigned.tume.jajah.com,O=Jajah Inc.,C=US", "1", "tume.cert.is_self_signed"),
+        2: ("CN=media.jajah.com,O=Jajah Inc.,C=US", "0", "tume.cert.sni_mismatch"),
     }
     streams = per_stream(env.fields(cap, SIG_FIELDS, filt="tcp", two_pass=True))
     check_eq(sorted(streams), sorted(want), "anomalies: streams")
@@ -104,12 +104,12 @@ def case_cert_anomalies(env):
             got = [int(r[1]) for r in env.fields(cap, ["tcp.stream", "frame.number"], filt=w, two_pass=True)
                    if int(r[0]) == st]
             check_eq(got, [cert_frames[st]] if w == warning else [], "anomalies stream %d: %s" % (st, w))
-    expired = env.fields(cap, ["_ws.expert.message"], filt="tume.cert.warn.expired")
+    expired = env.fields(cap, ["_ws.expert.message"], filt="tume.cert.expired")
     check("expired on 2012-01-01 00:00:00 UTC" in expired[0][0], "expiry date in the warning: %r" % expired)
     # validity is judged at capture time: the sound signalling capture moved
     # 20 years back (before notBefore) and 20 years on (after notAfter)
     year = 365 * 86400
-    for shift, warning in ((-20 * year, "tume.cert.warn.not_yet_valid"), (20 * year, "tume.cert.warn.expired")):
+    for shift, warning in ((-20 * year, "tume.cert.not_yet_valid"), (20 * year, "tume.cert.expired")):
         moved = os.path.join(env.root, "shifted.pcapng")
         subprocess.run(["editcap", "-t", str(shift), env.cap("tume-signalling-tls12", "-nokeys.pcapng"), moved],
                        check=True)

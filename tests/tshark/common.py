@@ -538,7 +538,7 @@ def fragment_ipv4(src, dst, keep_last=12):
     return count
 
 
-def rerecord_handshakes(src, dst, plan):
+def rerecord_handshakes(src, dst, plan, on_record=None):
     """Copies the pcapng file src to dst with the clear handshake of every
     Ethernet/IPv4 TCP connection sent in other TLS records: a crafted
     capture (TLS allows any split, Wireshark's TLS reassembles it).  In each
@@ -557,7 +557,12 @@ def rerecord_handshakes(src, dst, plan):
     acknowledgement numbers follow, a segment over 32000 bytes is sent as
     several (same time).  IP checksums are recomputed, TCP's are not
     (Wireshark does not check them).  Returns the number of runs sent
-    again."""
+    again.
+
+    on_record(side, index, content_type, record) -> bytes, if given, is
+    called for every other whole record of a side's stream (index counts
+    them from 0 per side) and returns what to send in its place (at least
+    the record itself, e.g. the record and one more after it)."""
     import struct
 
     def csum(h):
@@ -614,11 +619,24 @@ def rerecord_handshakes(src, dst, plan):
             return prev[1] + (x - prev[0])
 
     def transform(side_name, st):
-        s, pos, out, runs = bytes(st.stream), 0, bytearray(), 0
+        s, pos, out, runs, n = bytes(st.stream), 0, bytearray(), 0, 0
+        ccs = False
         while pos + 5 <= len(s):
             ct, rlen = s[pos], struct.unpack("!H", s[pos + 3:pos + 5])[0]
-            if ct == 20 or ct != 22 or pos + 5 + rlen > len(s):
+            if pos + 5 + rlen > len(s):
                 break
+            if ct != 22 or ccs:
+                if ct == 20:
+                    ccs = True
+                rec = s[pos:pos + 5 + rlen]
+                new = on_record(side_name, n, ct, rec) if on_record else rec
+                if len(new) < len(rec):
+                    raise ValueError("on_record: a record may only grow")
+                out += new
+                n += 1
+                pos += 5 + rlen
+                st.anchors.append((pos, len(out)))
+                continue
             start, ver, hs = pos, s[pos + 1:pos + 3], bytearray()
             while pos + 5 <= len(s) and s[pos] == 22 and pos + 5 + struct.unpack("!H", s[pos + 3:pos + 5])[0] <= len(s):
                 rlen = struct.unpack("!H", s[pos + 3:pos + 5])[0]

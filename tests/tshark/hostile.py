@@ -480,3 +480,48 @@ def case_hostile_handshake_records(env):
     check_eq(sorted(set(r[1] + r[2] for r in got)), sorted(set(r[1] + r[2] for r in want)),
              "a 16 MB Certificate: the flow and its evidence")
     assert_cpu_bound(env, "16 MB Certificate", out, factor=1.5, slack=1.0)
+
+
+def case_hostile_renegotiation(env):
+    """Issue 20: a TLS 1.2 renegotiation without keys.  Its handshake is
+    encrypted, so a new cipher suite cannot be seen, and record sizes read
+    with the first suite's would be wrong.  A keyless TU Me flow with one
+    more encrypted handshake record from the client after its fourth
+    application-data record (what a renegotiation's ClientHello looks like):
+    every record before it is read by size as in the original; every record
+    after it is "unknown", with the reason; the flow is still TU Me."""
+    import os
+    from .common import rerecord_handshakes
+    name = "tume-signalling-tls12-nokeys"
+    fields = ["frame.number", "tume.enc.guess", "tume.enc.plaintext_len"]
+    want = env.fields(env.cap(name), fields, filt="tume.enc.guess", two_pass=True)
+    check(len(want) >= 10, "%s: records read by size" % name)
+    seen = {"client": 0}
+
+    def on_record(side, n, ct, rec):
+        if side != "client" or ct != 23:
+            return rec
+        seen["client"] += 1
+        if seen["client"] != 4:
+            return rec
+        body = bytes((i * 37 + 11) & 0xff for i in range(100))
+        return rec + b"\x16\x03\x03" + len(body).to_bytes(2, "big") + body
+    out = os.path.join(env.root, "renegotiation.pcapng")
+    rerecord_handshakes(env.cap(name), out, lambda side, m: (m, [len(x) for x in m]), on_record)
+    check_eq(seen["client"] >= 4, True, "the client sent at least four application-data records")
+    rows = env.fields(out, ["frame.number", "tls.record.content_type"],
+                      filt="tcp.srcport != 443 && tls.record.content_type == 23", plugin=False)
+    hit = [r for r in rows if split(r[1]) == ["23", "22"]]
+    check(len(hit) == 1, "stock shows the new encrypted handshake record after application data: %r" % rows)
+    frame = int(hit[0][0])
+    got = env.fields(out, fields, filt="tume.enc.guess", two_pass=True)
+    check_eq([r for r in got if int(r[0]) < frame], [r for r in want if int(r[0]) < frame],
+             "records before the renegotiation: read by size as in the original")
+    after = [r for r in got if int(r[0]) > frame]
+    check(len(after) >= 5 and all(set(split(r[1])) == {"unknown"} for r in after),
+          "every record after the renegotiation is unknown: %r" % after[:4])
+    notes = [r[0] for r in env.fields(out, ["_ws.expert.message"], filt="frame.number > %d && tume.enc.guess" % frame,
+                                      two_pass=True)]
+    check(notes and all("renegotiated" in n for n in notes), "the reason is given: %r" % notes[:1])
+    flows = {r[0] for r in env.fields(out, ["tume.flow"], filt="tume", two_pass=True)}
+    check_eq(flows, {"signalling"}, "still a TU Me signalling flow")

@@ -16,8 +16,8 @@ FIELDS_IMPLEMENTED = [
     "tume.msg_type", "tume.sip.call_id", "tume.api.msisdn", "tume.api.user_id", "tume.api.screen_name",
     "tume.api.locale", "tume.api.contacts", "tume.api.sip_proxy", "tume.api.keys",
     "tume.cert.info", "tume.msg.info", "tume.sensitive", "tume.not_decrypted", "tume.malformed",
-    "tume.cert.warn.expired", "tume.cert.warn.not_yet_valid", "tume.cert.warn.self_signed",
-    "tume.cert.warn.sni_mismatch", "tume.cert.unparsable",
+    "tume.cert.expired", "tume.cert.not_yet_valid", "tume.cert.is_self_signed",
+    "tume.cert.sni_mismatch", "tume.cert.unparsable",
 ]
 
 
@@ -133,7 +133,24 @@ def case_heuristic_switches(env):
     cap = env.cap("tume-signalling-tls12")
     stock_http = env.fields(cap, ["frame.number"], filt="http", plugin=False)
     check(len(stock_http) > 0, "stock reads the stream as HTTP")
-    for how in (["--disable-heuristic", "tume_sip_tls"], ["-o", "tume.sip_heuristic:FALSE"]):
+    # the heuristic has one switch, Wireshark's own: the tume.sip_heuristic
+    # preference that duplicated it is obsolete (ignored in a preferences
+    # file; tshark -o says so)
+    import subprocess
+    p = subprocess.run((env.drop or []) + [env.tshark, "-n", "-r", cap, "-o", "tume.sip_heuristic:FALSE"],
+                       env=env.environ(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    check(p.returncode != 0 and "obsolete preference" in p.stderr,
+          "-o tume.sip_heuristic:FALSE: tshark names it obsolete: %r" % p.stderr[-300:])
+    prefs = os.path.join(env.root, "obsolete-prefs")
+    os.makedirs(os.path.join(prefs, "wireshark"), exist_ok=True)
+    with open(os.path.join(prefs, "wireshark", "preferences"), "w") as f:
+        f.write("tume.sip_heuristic: FALSE\n")
+    os.chmod(prefs, 0o755)
+    os.chmod(os.path.join(prefs, "wireshark"), 0o755)
+    os.chmod(os.path.join(prefs, "wireshark", "preferences"), 0o644)
+    rows = env.fields(cap, ["frame.number"], filt="sip", extra_env={"XDG_CONFIG_HOME": prefs})
+    check(rows, "tume.sip_heuristic: FALSE in a preferences file: read without a word, SIP still found")
+    for how in (["--disable-heuristic", "tume_sip_tls"],):
         check_eq(env.fields(cap, ["frame.number"], filt="http", extra=how), stock_http,
                  "%s: the same frames are HTTP as in stock" % how)
         rows = env.fields(cap, ["tume.evidence", "tume.msg_type", "sip.Method", "tume.flow"], filt="tume or sip",

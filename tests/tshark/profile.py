@@ -157,9 +157,9 @@ def case_profile(env):
     cert = set(matching[names.index("TU Me certificate warning")])
     check_eq(cert, set(), "no certificate warning in this capture")
     anomalies, akeys = build_mixed(env, ["tume-cert-anomalies"], "profile-cert")
-    warned = {int(r[0]) for r in env.fields(anomalies, ["frame.number"], filt="tume.cert.warn.expired || "
-                                            "tume.cert.warn.not_yet_valid || tume.cert.warn.self_signed || "
-                                            "tume.cert.warn.sni_mismatch", opts=["tls.keylog_file:" + akeys])}
+    warned = {int(r[0]) for r in env.fields(anomalies, ["frame.number"], filt="tume.cert.expired || "
+                                            "tume.cert.not_yet_valid || tume.cert.is_self_signed || "
+                                            "tume.cert.sni_mismatch", opts=["tls.keylog_file:" + akeys])}
     check(warned, "tume-cert-anomalies has certificate warnings")
     _, arows = psml(env, anomalies, akeys, profile=True)
     rule = next(r for r in rules if r[0] == "TU Me certificate warning")
@@ -264,9 +264,9 @@ def case_profile_filters(env):
         'tume.flow == "provisioning" && tume.msg_type': [(A, http), (K, none), (O, none)],
         "tume.sensitive": [(A, some), (K, none), (O, none)],
         "tume.decrypted == 0": [(N, payload), (K, none), (A, none), (O, none)],
-        "tume.cert.warn.expired || tume.cert.warn.not_yet_valid || tume.cert.warn.self_signed || "
-        "tume.cert.warn.sni_mismatch || tume.cert.unparsable || tume.cert.warn.intercepted || "
-        "tume.cert.warn.issuer_differs": [(C, some), (P, some), (K, none), (A, none)],
+        "tume.cert.expired || tume.cert.not_yet_valid || tume.cert.is_self_signed || "
+        "tume.cert.sni_mismatch || tume.cert.unparsable || tume.cert.intercepted || "
+        "tume.cert.issuer_differs": [(C, some), (P, some), (K, none), (A, none)],
         "tume.proxy.connect": [(P, lambda c: payload_of(c, tunnel_stream(c))), (K, none), (A, none)],
         # -2: the certificate is known on every packet of the flow
         "tume.cert.intercepted_by": [(P, lambda c: payload_of(c, tunnel_stream(c))), (K, none)],

@@ -320,3 +320,59 @@ def case_links(env):
     check_eq([r[0] for r in rows if r[4] or r[5]], [], "REGISTERs before the config reply: no account links")
     # other HTTPS (not TU Me) gets no tume link fields
     check_eq(env.fields(env.cap("other-https-json"), ["frame.number"], filt="tume"), [], "other-https-json: no tume")
+
+
+def _server_alpn(name):
+    """A rerecord_handshakes plan: the server's ServerHello chooses ALPN
+    `name` (an extension added; the records keep their sizes otherwise)."""
+    def plan(side, msgs):
+        out = []
+        for m in msgs:
+            if side == "server" and m[0] == 2:
+                body = m[4:]
+                pos = 2 + 32
+                pos += 1 + body[pos]
+                pos += 3
+                exts = body[pos + 2:] if len(body) >= pos + 2 else b""
+                proto = bytes([len(name)]) + name
+                alpn = (16).to_bytes(2, "big") + (len(proto) + 2).to_bytes(2, "big") + \
+                    len(proto).to_bytes(2, "big") + proto
+                exts = exts + alpn
+                body = body[:pos] + len(exts).to_bytes(2, "big") + exts
+                m = b"\x02" + len(body).to_bytes(3, "big") + body
+            out.append(m)
+        return out, [len(m) for m in out]
+    return plan
+
+
+def case_api_alpn(env):
+    """A server that chooses ALPN makes Wireshark's TLS give the session
+    straight to that protocol, past every heuristic.  "http/1.1": the plugin
+    still reads TU Me's provisioning API (its TLS front hands the session to
+    the plugin's HTTP reader through tls_set_appdata_dissector): the same
+    message types as without ALPN, HTTP's fields as stock's.  "h2": the
+    session stays HTTP/2's, every frame as stock shows it; the flow is still
+    TU Me by its SNI and certificate, its messages are not typed."""
+    import os
+    from .common import rerecord_handshakes
+    name = "tume-provisioning-tls12"
+    want = env.fields(env.cap(name), ["frame.number", "tume.msg_type"], filt="tume.msg_type", two_pass=True)
+    check(len(want) >= 2, "%s: typed messages" % name)
+    http = ["frame.number", "http.request.method", "http.request.uri", "http.response.code"]
+    for proto in (b"http/1.1", b"h2"):
+        cap = os.path.join(env.root, "alpn-%s.pcapng" % proto.decode().replace("/", ""))
+        rerecord_handshakes(env.cap(name), cap, _server_alpn(proto))
+        alpn = env.fields(cap, ["tls.handshake.extensions_alpn_str"], filt="tls.handshake.type == 2", plugin=False)
+        check_eq([r[0] for r in alpn], [proto.decode()], "stock reads the ServerHello's ALPN")
+        stock = env.fields(cap, http + ["frame.protocols"], plugin=False)
+        mine = env.fields(cap, http + ["frame.protocols"])
+        check_eq(mine, stock, "ALPN %s: HTTP fields and layers as stock's" % proto.decode())
+        got = env.fields(cap, ["frame.number", "tume.msg_type"], filt="tume.msg_type", two_pass=True)
+        flows = {r[0] for r in env.fields(cap, ["tume.flow"], filt="tume", two_pass=True)}
+        check_eq(flows, {"provisioning"}, "ALPN %s: still a TU Me provisioning flow" % proto.decode())
+        if proto == b"http/1.1":
+            check(any(r[1] for r in stock), "ALPN http/1.1: stock reads HTTP (the case is real)")
+            check_eq(got, want, "ALPN http/1.1: the same typed provisioning messages")
+        else:
+            check(not any(r[1] or r[3] for r in stock), "ALPN h2: stock reads no HTTP/1.1")
+            check_eq(got, [], "ALPN h2: no provisioning message typed")

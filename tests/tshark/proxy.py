@@ -155,7 +155,7 @@ def case_proxy_intercepted(env):
                 check_eq(by, want, "%s: frame %s (issuer %s): intercepted_by" % (mode, f, issuer))
                 check(st != tunnel or issuer == MITM_ISSUER, "%s: the tunnel's issuer is mitmproxy's" % mode)
             check(any(r[1] == tunnel for r in rows), "%s: the tunnel has its certificate" % mode)
-            warned = env.fields(cap, ["frame.number", "tcp.stream"], filt="tume.cert.warn.intercepted", two_pass=two)
+            warned = env.fields(cap, ["frame.number", "tcp.stream"], filt="tume.cert.intercepted", two_pass=two)
             check_eq([st for _, st in warned], [tunnel], "%s: one interception warning, on the tunnel" % mode)
             if name.startswith("tume-proxy-host") and two:
                 api = [r for r in rows if r[6] == "api.tu.com"]
@@ -163,7 +163,7 @@ def case_proxy_intercepted(env):
                 check_eq(others, {(MITM_ISSUER, "CN=TU Test Issuing CA,O=Telefonica Test PKI,C=ES"),
                                   ("CN=TU Test Issuing CA,O=Telefonica Test PKI,C=ES", MITM_ISSUER)},
                          "%s: api.tu.com's two issuers name each other on every frame" % mode)
-                differs = env.fields(cap, ["tcp.stream"], filt="tume.cert.warn.issuer_differs", two_pass=True)
+                differs = env.fields(cap, ["tcp.stream"], filt="tume.cert.issuer_differs", two_pass=True)
                 check_eq(len(differs), 2, "%s: an issuer_differs warning at each api.tu.com certificate" % mode)
             if name.startswith("tume-proxy-phone"):
                 check(all(not r[4] for r in rows), "%s: on the phone, one issuer per name" % mode)
