@@ -151,4 +151,11 @@ tume_each_data_source(packet_info *pinfo, const char *prefix, void (*fn)(tvbuff_
 #define TUME_STAT_INIT_OK   return
 #endif
 
+/* TLS's public tls_set_appdata_dissector() (WS_DLL_PUBLIC in
+ * epan/dissectors/packet-tls-utils.h, the same in 4.0 to 4.6): that header
+ * also includes libgcrypt's, which libwireshark-dev does not pull in on
+ * every Debian release, so the one declaration is repeated here. */
+WS_DLL_PUBLIC void tls_set_appdata_dissector(dissector_handle_t tls_handle, packet_info *pinfo,
+                                             dissector_handle_t app_handle);
+
 #endif /* TUME_COMPAT_H */

@@ -19,7 +19,6 @@
 #include <epan/to_str.h>
 #include <epan/conversation.h>
 #include <epan/prefs.h>
-#include <epan/dissectors/packet-tls-utils.h>
 #include <wsutil/wmem/wmem_map.h>
 
 #include "tume-tls.h"
