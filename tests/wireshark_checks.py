@@ -223,6 +223,7 @@ def main():
     ap.add_argument("--tools", required=True, help="Wireshark source tree holding tools/")
     ap.add_argument("--build", required=True, help="plugin build with compile_commands.json")
     a = ap.parse_args()
+    a.tools = os.path.abspath(a.tools)      # the per-file checkers run from there
     if not os.path.isfile(os.path.join(a.tools, "tools", "checkAPIs.pl")):
         sys.exit("no tools/checkAPIs.pl under %s" % a.tools)
     allow = load_allow()
