@@ -119,32 +119,54 @@ tume_tls_client_hello_sni(const guint8 *buf, gsize len, tume_tls_span_t *sni)
     return FALSE;
 }
 
-gboolean
-tume_tls_server_hello(const guint8 *buf, gsize len, guint16 *cipher_suite, guint16 *version)
+/* The extension of this type in the extensions block whose 2-byte length
+ * is at pos: its body in *ext.  FALSE if absent, or the block is cut. */
+static gboolean
+find_extension(const guint8 *buf, gsize len, gsize pos, guint type, tume_tls_span_t *ext)
 {
-    gsize pos = 2 + 32;
-    if (buf == NULL || len < pos)
-        return FALSE;
-    *version = (guint16)be16(buf);
-    if (!skip_vector(buf, len, &pos, 1) || pos + 3 > len)    /* legacy_session_id_echo */
-        return FALSE;
-    *cipher_suite = (guint16)be16(buf + pos);
-    pos += 3;                                                /* cipher_suite, compression */
     if (pos + 2 > len)
-        return TRUE;                                         /* no extensions */
+        return FALSE;
     gsize end = pos + 2 + be16(buf + pos);
     if (end > len)
-        return TRUE;
+        return FALSE;
     pos += 2;
-    while (pos + 4 <= end) {
+    while (pos + 4 <= end) {                                 /* bounded: >= 4 bytes a round */
         guint etype = be16(buf + pos), elen = be16(buf + pos + 2);
         pos += 4;
         if (pos + elen > end)
-            break;
-        if (etype == 43 && elen == 2)                        /* supported_versions */
-            *version = (guint16)be16(buf + pos);
+            return FALSE;
+        if (etype == type) {
+            ext->off = pos;
+            ext->len = elen;
+            return TRUE;
+        }
         pos += elen;
     }
+    return FALSE;
+}
+
+/* Where a ServerHello body's extensions block starts (its length). */
+static gboolean
+server_hello_extensions(const guint8 *buf, gsize len, gsize *pos)
+{
+    *pos = 2 + 32;                                           /* legacy_version, random */
+    if (buf == NULL || len < *pos || !skip_vector(buf, len, pos, 1) || *pos + 3 > len)
+        return FALSE;                                        /* legacy_session_id_echo */
+    *pos += 3;                                               /* cipher_suite, compression */
+    return TRUE;
+}
+
+gboolean
+tume_tls_server_hello(const guint8 *buf, gsize len, guint16 *cipher_suite, guint16 *version)
+{
+    gsize pos;
+    tume_tls_span_t ext;
+    if (!server_hello_extensions(buf, len, &pos))
+        return FALSE;
+    *version = (guint16)be16(buf);
+    *cipher_suite = (guint16)be16(buf + pos - 3);
+    if (find_extension(buf, len, pos, 43, &ext) && ext.len == 2)    /* supported_versions */
+        *version = (guint16)be16(buf + ext.off);
     return TRUE;
 }
 
@@ -266,34 +288,16 @@ gboolean
 tume_tls_alpn(const guint8 *buf, gsize len, gboolean server_hello, tume_tls_span_t *proto)
 {
     gsize pos = 0;
-    if (buf == NULL)
+    tume_tls_span_t ext;
+    if (buf == NULL || (server_hello && !server_hello_extensions(buf, len, &pos)))
         return FALSE;
-    if (server_hello) {
-        pos = 2 + 32;                                        /* legacy_version, random */
-        if (len < pos || !skip_vector(buf, len, &pos, 1))    /* legacy_session_id_echo */
-            return FALSE;
-        pos += 3;                                            /* cipher_suite, compression */
-    }
-    if (pos + 2 > len)
+    if (!find_extension(buf, len, pos, 16, &ext))            /* application_layer_protocol_negotiation */
         return FALSE;
-    gsize end = pos + 2 + be16(buf + pos);
-    if (end > len)
+    /* the server's list holds exactly one name, not empty */
+    const guint8 *e = buf + ext.off;
+    if (ext.len < 4 || (gsize)be16(e) != ext.len - 2 || e[2] != ext.len - 3)
         return FALSE;
-    pos += 2;
-    while (pos + 4 <= end) {                                 /* bounded: >= 4 bytes a round */
-        guint etype = be16(buf + pos), elen = be16(buf + pos + 2);
-        pos += 4;
-        if (pos + elen > end)
-            return FALSE;
-        if (etype == 16) {                                   /* application_layer_protocol_negotiation */
-            /* the server's list holds exactly one name */
-            if (elen < 3 || (gsize)be16(buf + pos) != (gsize)elen - 2 || buf[pos + 2] != elen - 3 || elen == 3)
-                return FALSE;
-            proto->off = pos + 3;
-            proto->len = (gsize)elen - 3;
-            return TRUE;
-        }
-        pos += elen;
-    }
-    return FALSE;
+    proto->off = ext.off + 3;
+    proto->len = ext.len - 3;
+    return TRUE;
 }

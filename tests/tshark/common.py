@@ -477,6 +477,24 @@ def rewrite_tcp_port(src, dst, old, new):
     os.chmod(dst, 0o644)
 
 
+def _ip_checksum(h):
+    """The IPv4 header checksum of h (its checksum field zeroed)."""
+    import struct
+    s = sum(struct.unpack("!%dH" % (len(h) // 2), h))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return (~s) & 0xffff
+
+
+def _pcapng_epb(endian, iface, ts_hi, ts_lo, frame):
+    """A pcapng Enhanced Packet Block holding frame."""
+    import struct
+    pad = (4 - len(frame) % 4) % 4
+    body = struct.pack(endian + "IIIII", iface, ts_hi, ts_lo, len(frame), len(frame)) + frame + b"\0" * pad
+    total = 12 + len(body)
+    return struct.pack(endian + "II", 6, total) + body + struct.pack(endian + "I", total)
+
+
 def fragment_ipv4(src, dst, keep_last=12):
     """Copies the pcapng file src to dst with every Ethernet/IPv4 TCP
     segment that carries more than keep_last + 8 bytes of payload sent as two
@@ -486,18 +504,6 @@ def fragment_ipv4(src, dst, keep_last=12):
     recomputed; other blocks and packets are copied as they are.  Returns
     the number of segments fragmented."""
     import struct
-
-    def csum(h):
-        s = sum(struct.unpack("!%dH" % (len(h) // 2), h))
-        while s >> 16:
-            s = (s & 0xffff) + (s >> 16)
-        return (~s) & 0xffff
-
-    def epb(endian, iface, ts_hi, ts_lo, frame):
-        pad = (4 - len(frame) % 4) % 4
-        body = struct.pack(endian + "IIIII", iface, ts_hi, ts_lo, len(frame), len(frame)) + frame + b"\0" * pad
-        total = 12 + len(body)
-        return struct.pack(endian + "II", 6, total) + body + struct.pack(endian + "I", total)
 
     data = open(src, "rb").read()
     out, off, endian, count = bytearray(), 0, "<", 0
@@ -529,8 +535,8 @@ def fragment_ipv4(src, dst, keep_last=12):
             struct.pack_into("!H", h, 2, 20 + len(part))
             struct.pack_into("!H", h, 6, (mf << 13) | foff)
             struct.pack_into("!H", h, 10, 0)
-            struct.pack_into("!H", h, 10, csum(bytes(h)))
-            out += epb(endian, iface, ts_hi, ts_lo, frame[:14] + bytes(h) + part)
+            struct.pack_into("!H", h, 10, _ip_checksum(bytes(h)))
+            out += _pcapng_epb(endian, iface, ts_hi, ts_lo, frame[:14] + bytes(h) + part)
         count += 1
     with open(dst, "wb") as f:
         f.write(out)
@@ -564,18 +570,6 @@ def rerecord_handshakes(src, dst, plan, on_record=None):
     them from 0 per side) and returns what to send in its place (at least
     the record itself, e.g. the record and one more after it)."""
     import struct
-
-    def csum(h):
-        s = sum(struct.unpack("!%dH" % (len(h) // 2), h))
-        while s >> 16:
-            s = (s & 0xffff) + (s >> 16)
-        return (~s) & 0xffff
-
-    def epb(endian, iface, ts_hi, ts_lo, frame):
-        pad = (4 - len(frame) % 4) % 4
-        body = struct.pack(endian + "IIIII", iface, ts_hi, ts_lo, len(frame), len(frame)) + frame + b"\0" * pad
-        total = 12 + len(body)
-        return struct.pack(endian + "II", 6, total) + body + struct.pack(endian + "I", total)
 
     def packets(data):
         """(block, endian, parsed or None) of every block."""
@@ -720,8 +714,8 @@ def rerecord_handshakes(src, dst, plan, on_record=None):
             h = bytearray(frame[14:34])
             struct.pack_into("!H", h, 2, 20 + len(t) + len(piece))
             struct.pack_into("!H", h, 10, 0)
-            struct.pack_into("!H", h, 10, csum(bytes(h)))
-            out += epb(endian, iface, ts_hi, ts_lo, frame[:14] + bytes(h) + bytes(t) + piece)
+            struct.pack_into("!H", h, 10, _ip_checksum(bytes(h)))
+            out += _pcapng_epb(endian, iface, ts_hi, ts_lo, frame[:14] + bytes(h) + bytes(t) + piece)
     with open(dst, "wb") as f:
         f.write(out)
     os.chmod(dst, 0o644)
