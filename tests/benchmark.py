@@ -6,11 +6,15 @@ a scaling run, and each line against the budget of issue 9.
     python3 tests/benchmark.py --plugin build/plugins/4.0/epan/tume.so \\
         --ws-version 4.0 --captures captures [--packets 200000] [--runs 5] \\
         [--no-tls-extra FILE ...] [--skip-scaling] [--modes -r,-V,...]
+    python3 tests/benchmark.py --instructions --plugin ... --ws-version 4.0 \\
+        --captures captures [--packets 10000] [--sets mixed,other,no-tls]
 
 Three captures are built here (in a temporary folder, not committed), each
 of at least --packets packets, from time-shifted copies of a unit
 (mergecap -a; copy k is shifted past the end of copy k-1, so connections
-follow each other like a long phone trace; key logs embedded once):
+follow each other like a long phone trace, and its IPv4 addresses carry
+the bits of k, so that every copy is a connection of its own; key logs
+embedded once):
 
   mixed   every bundled capture: TU Me signalling and provisioning (TLS 1.2,
           1.3, RSA), other HTTPS, other SIP over TLS, plain HTTP, non-TLS
@@ -31,6 +35,21 @@ Modes (the same arguments with and without the plugin, except -Y tume):
               -e tls.handshake.extensions_server_name -e sip.Method -e http.request.method
   -2          tshark -n -r F -2
 
+With --instructions the same captures are measured in instructions
+instead of seconds (valgrind --tool=callgrind, total Ir; they do not move
+with the load of a shared machine): each set-up runs once on the whole
+capture and once on its first packet alone, and the per-packet work is the
+difference, which leaves out start-up (loading Wireshark and the plugin).
+Its budget (issue 21), per packet, plugin / stock:
+
+  no-tls  -r                      1.01x
+  other   -r                      1.02x
+  other   -Y tls -T fields        1.02x
+  mixed   -r                      1.15x   (at least 30% of its packets TU Me)
+  mixed   -Y tls -T fields        1.15x
+  start-up (the one-packet run)   at most 3 million instructions more
+  peak RSS, mixed, -r             1.03x   (plain runs, not under valgrind)
+
 Each mode runs --runs times per side, alternating (stock first on odd
 rounds, plugin first on even ones); the medians of wall time, CPU time
 (user + system of the tshark process, from wait4) and peak RSS are
@@ -43,6 +62,7 @@ plugin's 4x/1x ratio within 5% of stock's).
 """
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -51,7 +71,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tshark.common import ALL_CAPTURES, NEGATIVE_CAPTURES, Env, Failure  # noqa: E402
+from tshark.common import ALL_CAPTURES, NEGATIVE_CAPTURES, Env, Failure, remap_ipv4  # noqa: E402
 
 NO_TUME = ["other-https-json", "other-sip-tls", "lookalike-api", "plain-http-443", "non-tls-443"]
 NO_TLS = ["plain-http-443", "non-tls-443"]
@@ -70,6 +90,18 @@ MODES = {
 }
 RSS_BUDGET = 1.05
 GROWTH_SLACK = 1.05
+
+# --instructions: (set, mode): (tshark arguments, same for both sides; budget per packet)
+INSTR_MODES = {
+    ("no-tls", "-r"): (["-n"], 1.01),
+    ("other", "-r"): (["-n"], 1.02),
+    ("other", "-Y tls -T fields"): (["-n", "-Y", "tls"] + FIELDS, 1.02),
+    ("mixed", "-r"): (["-n"], 1.15),
+    ("mixed", "-Y tls -T fields"): (["-n", "-Y", "tls"] + FIELDS, 1.15),
+}
+INSTR_STARTUP_BUDGET = 3000000
+INSTR_RSS_BUDGET = 1.03
+MIXED_TUME_SHARE = 0.30
 
 
 def sh(args):
@@ -99,7 +131,14 @@ def build(workdir, tag, sources, keys, packets, scale=1):
     while n < packets * scale:
         shift = span_of(cur) + 60.0
         shifted = os.path.join(workdir, "%s-shift%d.pcapng" % (tag, step))
-        sh(["editcap", "-t", "%.6f" % shift, cur, shifted])
+        moved = os.path.join(workdir, "%s-moved%d.pcapng" % (tag, step))
+        # other hosts as well as a later time: copy k of the unit has the
+        # bits of k in its addresses, so that no two copies share a TCP
+        # connection (same addresses, ports and sequence numbers would be
+        # read as retransmissions, and never reach TLS)
+        remap_ipv4(cur, moved, 1 << step)
+        sh(["editcap", "-t", "%.6f" % shift, moved, shifted])
+        os.unlink(moved)
         nxt = os.path.join(workdir, "%s-x%d.pcapng" % (tag, step))
         sh(["mergecap", "-a", "-F", "pcapng", "-w", nxt, cur, shifted])
         os.unlink(shifted)
@@ -157,6 +196,71 @@ class Runner:
         return {side: tuple(med(side, k) for k in range(3)) for side in (False, True)}
 
 
+def callgrind_ir(env, args, plugin):
+    """Total instructions (Ir) of one tshark run under callgrind."""
+    cmd = (env.drop or []) + ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                              env.tshark] + list(args)
+    p = subprocess.run(cmd, env=env.environ(plugin), cwd=env.root, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, universal_newlines=True, timeout=7200)
+    m = re.search(r"Collected : (\d+)", p.stderr)
+    if p.returncode != 0 or m is None:
+        raise Failure("callgrind run failed (%d): %s\n%s" % (p.returncode, " ".join(cmd), p.stderr[-2000:]))
+    return int(m.group(1))
+
+
+def instructions(env, run, work, sets, packets, tags):
+    """The --instructions mode; returns the lines over budget."""
+    over = []
+    print("tshark under valgrind --tool=callgrind, one run per set-up (instruction counts do not vary); "
+          "per packet = whole capture minus its first packet alone")
+    for tag in tags:
+        sources, k = sets[tag]
+        big = build(work, tag, sources, k, packets)
+        one = os.path.join(work, "%s-one.pcapng" % tag)
+        sh([env.tshark, "-r", big, "-c", "1", "-w", one])
+        os.chmod(one, 0o644)
+        frames = frames_of(big)
+        tume = env.run(["-n", "-r", big, "-Y", "tume", "-T", "fields", "-e", "frame.number"]).count("\n")
+        print("\n%s: %d frames, %d with tume (%.0f%%)" % (tag, frames, tume, 100.0 * tume / max(frames, 1)))
+        if tag == "mixed" and tume < MIXED_TUME_SHARE * frames:
+            over.append("mixed: only %d of %d packets are TU Me (at least %.0f%% wanted)"
+                        % (tume, frames, 100 * MIXED_TUME_SHARE))
+        print("  %-18s %15s %15s %13s %13s %8s  %s" % ("mode", "stock Ir/packet", "plugin Ir/packet",
+                                                     "stock start", "plugin start", "ratio", "budget"))
+        for (t, mode), (args, budget) in INSTR_MODES.items():
+            if t != tag:
+                continue
+            r = {}
+            for plugin in (False, True):
+                whole = callgrind_ir(env, ["-r", big] + args, plugin)
+                first = callgrind_ir(env, ["-r", one] + args, plugin)
+                r[plugin] = ((whole - first) / max(frames - 1, 1), first)
+            ratio = r[True][0] / r[False][0]
+            v = "%.2fx %s" % (budget, verdict(ratio, budget))
+            if ratio > budget:
+                over.append("%s %s: %.4fx per packet (budget %.2fx)" % (tag, mode, ratio, budget))
+            print("  %-18s %15.0f %15.0f %13d %13d %7.4fx  %s"
+                  % (mode, r[False][0], r[True][0], r[False][1], r[True][1], ratio, v))
+            if mode == "-r":
+                extra = r[True][1] - r[False][1]
+                ok = extra <= INSTR_STARTUP_BUDGET
+                if not ok:
+                    over.append("%s start-up: %+d instructions (budget +%d)" % (tag, extra, INSTR_STARTUP_BUDGET))
+                print("  %-18s %+d instructions  (budget +%d) %s"
+                      % ("start-up", extra, INSTR_STARTUP_BUDGET, "ok" if ok else "OVER"))
+        if tag == "mixed":
+            m = run.compare(["-r", big, "-n"], ["-r", big, "-n"], 3)
+            rr = m[True][2] / m[False][2]
+            if rr > INSTR_RSS_BUDGET:
+                over.append("mixed peak RSS: %.3fx (budget %.2fx)" % (rr, INSTR_RSS_BUDGET))
+            print("  %-18s stock %.1f MB, plugin %.1f MB: %.3fx  (budget %.2fx) %s"
+                  % ("peak RSS (-r)", m[False][2], m[True][2], rr, INSTR_RSS_BUDGET,
+                     verdict(rr, INSTR_RSS_BUDGET)))
+        os.unlink(big)
+        os.unlink(one)
+    return over
+
+
 def verdict(ratio, budget):
     return "ok" if ratio <= budget else "OVER"
 
@@ -167,14 +271,19 @@ def main():
     ap.add_argument("--ws-version", required=True)
     ap.add_argument("--captures", required=True)
     ap.add_argument("--tshark", default="tshark")
-    ap.add_argument("--packets", type=int, default=200000, help="at least this many packets per capture")
+    ap.add_argument("--packets", type=int, default=None,
+                    help="at least this many packets per capture (default 200000; 10000 with --instructions)")
     ap.add_argument("--runs", type=int, default=5, help="runs per side and mode (medians)")
     ap.add_argument("--no-tls-extra", nargs="*", default=[], metavar="FILE",
                     help="more captures for the no-TLS set (checked to hold no TLS)")
     ap.add_argument("--modes", default=",".join(MODES), help="comma-separated subset of: " + ", ".join(MODES))
     ap.add_argument("--sets", default="mixed,other,no-tls")
     ap.add_argument("--skip-scaling", action="store_true")
+    ap.add_argument("--instructions", action="store_true",
+                    help="count instructions under callgrind (deterministic) instead of timing")
     a = ap.parse_args()
+    if a.packets is None:
+        a.packets = 10000 if a.instructions else 200000
     modes = [m.strip() for m in a.modes.split(",") if m.strip()]
     for m in modes:
         if m not in MODES:
@@ -209,6 +318,18 @@ def main():
         "other": ([nokeys(n) for n in NO_TUME], keys(NO_TUME)),
         "no-tls": ([nokeys(n) for n in NO_TLS] + extras, []),
     }
+    if a.instructions:
+        if shutil.which("valgrind") is None:
+            sys.exit("benchmark: --instructions needs valgrind")
+        try:
+            print("tshark %s, plugin %s" % (a.ws_version, a.plugin))
+            over = instructions(env, run, work, sets, a.packets,
+                                [s_.strip() for s_ in a.sets.split(",") if s_.strip()])
+            print("\nbudget: %s" % ("every line within it" if not over else "%d line(s) over:\n  %s"
+                                    % (len(over), "\n  ".join(over))))
+        finally:
+            env.cleanup()
+        return 1 if over else 0
     try:
         print("tshark %s, plugin %s; medians of %d runs per side; budget: -r %.2fx, -Y/-V/-T fields %.2fx, "
               "peak RSS %.2fx" % (a.ws_version, a.plugin, a.runs, MODES["-r"][2], MODES["-V"][2], RSS_BUDGET))

@@ -477,6 +477,42 @@ def rewrite_tcp_port(src, dst, old, new):
     os.chmod(dst, 0o644)
 
 
+def remap_ipv4(src, dst, mask):
+    """Copies the pcapng file src to dst with the second and third octets
+    of every Ethernet/IPv4 address XORed with the 16-bit mask, the IPv4
+    header checksum recomputed (TCP checksums are left as they were:
+    Wireshark does not check them by default, and the bundled captures,
+    made on the loopback interface, carry unfinished ones anyway): the
+    same traffic between other hosts, so that
+    copies of a capture merged into one file are separate connections
+    (a copy that reuses the addresses, ports and sequence numbers of the
+    one before is read by TCP as retransmissions of it)."""
+    import struct
+    data = bytearray(open(src, "rb").read())
+    off, endian = 0, "<"
+    hi, lo = (mask >> 8) & 0xff, mask & 0xff
+    while off + 12 <= len(data):
+        if data[off:off + 4] == b"\x0a\x0d\x0d\x0a":
+            endian = "<" if data[off + 8:off + 12] == b"\x4d\x3c\x2b\x1a" else ">"
+        btype, blen = struct.unpack_from(endian + "II", data, off)
+        if blen < 12:
+            raise ValueError("bad block length at %d" % off)
+        if btype == 6:
+            pkt, caplen = off + 28, struct.unpack_from(endian + "I", data, off + 20)[0]
+            ip = pkt + 14
+            if caplen >= 34 and data[pkt + 12:pkt + 14] == b"\x08\x00" and data[ip] >> 4 == 4:
+                ihl = (data[ip] & 0x0f) * 4
+                for a in (ip + 12, ip + 16):
+                    data[a + 1] ^= hi
+                    data[a + 2] ^= lo
+                struct.pack_into(">H", data, ip + 10, 0)
+                struct.pack_into(">H", data, ip + 10, _ip_checksum(bytes(data[ip:ip + ihl])))
+        off += blen
+    with open(dst, "wb") as f:
+        f.write(data)
+    os.chmod(dst, 0o644)
+
+
 def _ip_checksum(h):
     """The IPv4 header checksum of h (its checksum field zeroed)."""
     import struct
