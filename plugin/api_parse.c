@@ -7,7 +7,85 @@
 #include "api_parse.h"
 
 #include <string.h>
+#include <gmodule.h>
 #include <json-glib/json-glib.h>
+
+/* ---- json-glib, loaded when the first JSON body is read ----
+ *
+ * The plugin is loaded into every tshark and Wireshark on the machine, and
+ * most of them never read a TU Me provisioning body.  Linking json-glib
+ * would load it, GObject and GIO at every start (about 5 million
+ * instructions, measured with callgrind on tshark 4.0); so the plugin is
+ * compiled against json-glib's headers and opens the library through GLib's
+ * GModule at the first body it reads, once per process. */
+#ifndef TUME_JSON_GLIB_SONAME
+#define TUME_JSON_GLIB_SONAME "libjson-glib-1.0.so.0"
+#endif
+
+typedef struct {
+    JsonParser   *(*parser_new)(void);
+    gboolean      (*parser_load_from_data)(JsonParser *, const gchar *, gssize, GError **);
+    JsonNode     *(*parser_get_root)(JsonParser *);
+    JsonNodeType  (*node_get_node_type)(JsonNode *);
+    JsonObject   *(*node_get_object)(JsonNode *);
+    JsonArray    *(*node_get_array)(JsonNode *);
+    const gchar  *(*node_get_string)(JsonNode *);
+    GType         (*node_get_value_type)(JsonNode *);
+    GList        *(*object_get_members)(JsonObject *);
+    gboolean      (*object_has_member)(JsonObject *, const gchar *);
+    JsonNode     *(*object_get_member)(JsonObject *, const gchar *);
+    guint         (*array_get_length)(JsonArray *);
+    JsonNode     *(*array_get_element)(JsonArray *, guint);
+    void          (*object_unref)(gpointer);     /* GObject's, found through json-glib */
+} json_glib_t;
+
+static json_glib_t json_glib_fns;
+static const json_glib_t *json_glib_api;     /* NULL until loaded */
+static gchar *json_glib_error;               /* why it could not be loaded */
+
+static const json_glib_t *
+json_glib(const char **why)
+{
+    static gsize once = 0;
+
+    if (g_once_init_enter(&once)) {
+        static const struct { const char *name; gsize at; } syms[] = {
+            { "json_parser_new", G_STRUCT_OFFSET(json_glib_t, parser_new) },
+            { "json_parser_load_from_data", G_STRUCT_OFFSET(json_glib_t, parser_load_from_data) },
+            { "json_parser_get_root", G_STRUCT_OFFSET(json_glib_t, parser_get_root) },
+            { "json_node_get_node_type", G_STRUCT_OFFSET(json_glib_t, node_get_node_type) },
+            { "json_node_get_object", G_STRUCT_OFFSET(json_glib_t, node_get_object) },
+            { "json_node_get_array", G_STRUCT_OFFSET(json_glib_t, node_get_array) },
+            { "json_node_get_string", G_STRUCT_OFFSET(json_glib_t, node_get_string) },
+            { "json_node_get_value_type", G_STRUCT_OFFSET(json_glib_t, node_get_value_type) },
+            { "json_object_get_members", G_STRUCT_OFFSET(json_glib_t, object_get_members) },
+            { "json_object_has_member", G_STRUCT_OFFSET(json_glib_t, object_has_member) },
+            { "json_object_get_member", G_STRUCT_OFFSET(json_glib_t, object_get_member) },
+            { "json_array_get_length", G_STRUCT_OFFSET(json_glib_t, array_get_length) },
+            { "json_array_get_element", G_STRUCT_OFFSET(json_glib_t, array_get_element) },
+            { "g_object_unref", G_STRUCT_OFFSET(json_glib_t, object_unref) },
+        };
+        /* kept open for the life of the process, as a linked library is */
+        GModule *m = g_module_open(TUME_JSON_GLIB_SONAME, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL);
+        gboolean ok = m != NULL;
+        for (guint i = 0; ok && i < G_N_ELEMENTS(syms); i++) {
+            gpointer fn = NULL;
+            ok = g_module_symbol(m, syms[i].name, &fn) && fn != NULL;
+            if (ok)
+                memcpy((char *)&json_glib_fns + syms[i].at, &fn, sizeof fn);
+            else
+                json_glib_error = g_strdup_printf("json-glib (%s) has no %s", TUME_JSON_GLIB_SONAME, syms[i].name);
+        }
+        if (m == NULL)
+            json_glib_error = g_strdup_printf("json-glib could not be loaded: %s", g_module_error());
+        if (ok)
+            json_glib_api = &json_glib_fns;
+        g_once_init_leave(&once, 1);
+    }
+    if (json_glib_api == NULL && why != NULL)
+        *why = json_glib_error;
+    return json_glib_api;
+}
 
 static const char *const sensitive_names[TUME_SENS_COUNT] = {
     "SMS PIN", "SIP password", "Basic authorization", "access token", "address book"
@@ -265,25 +343,25 @@ tume_json_precheck(const guint8 *buf, gsize len, guint *depth_out, const char **
 }
 
 static gchar *
-member_string(JsonObject *o, const char *name)
+member_string(const json_glib_t *jg, JsonObject *o, const char *name)
 {
-    JsonNode *n = json_object_get_member(o, name);
-    if (n == NULL || JSON_NODE_TYPE(n) != JSON_NODE_VALUE || json_node_get_value_type(n) != G_TYPE_STRING)
+    JsonNode *n = jg->object_get_member(o, name);
+    if (n == NULL || jg->node_get_node_type(n) != JSON_NODE_VALUE || jg->node_get_value_type(n) != G_TYPE_STRING)
         return NULL;
-    return g_strdup(json_node_get_string(n));
+    return g_strdup(jg->node_get_string(n));
 }
 
 static gboolean
-is_address_book(JsonArray *a)
+is_address_book(const json_glib_t *jg, JsonArray *a)
 {
     /* entries that are objects with a phone number or a name and phones */
-    guint n = json_array_get_length(a);
+    guint n = jg->array_get_length(a);
     for (guint i = 0; i < n; i++) {
-        JsonNode *e = json_array_get_element(a, i);
-        if (JSON_NODE_TYPE(e) != JSON_NODE_OBJECT)
+        JsonNode *e = jg->array_get_element(a, i);
+        if (jg->node_get_node_type(e) != JSON_NODE_OBJECT)
             continue;
-        JsonObject *o = json_node_get_object(e);
-        if (json_object_has_member(o, "phones") || json_object_has_member(o, "phone"))
+        JsonObject *o = jg->node_get_object(e);
+        if (jg->object_has_member(o, "phones") || jg->object_has_member(o, "phone"))
             return TRUE;
     }
     return FALSE;
@@ -319,50 +397,55 @@ tume_json_inspect(const guint8 *buf, gsize len, tume_json_info_t *info)
         info->error = g_strdup(why);      /* not handed to json-glib */
         return FALSE;
     }
-    parser = json_parser_new();
-    if (!json_parser_load_from_data(parser, (const gchar *)buf, (gssize)len, &err)) {
+    const json_glib_t *jg = json_glib(&why);
+    if (jg == NULL) {
+        info->error = g_strdup(why);
+        return FALSE;
+    }
+    parser = jg->parser_new();
+    if (!jg->parser_load_from_data(parser, (const gchar *)buf, (gssize)len, &err)) {
         info->error = g_strdup_printf("broken JSON: %s", err ? err->message : "unknown error");
         g_clear_error(&err);
-        g_object_unref(parser);
+        jg->object_unref(parser);
         return FALSE;
     }
     info->parsed = TRUE;
-    JsonNode *root = json_parser_get_root(parser);
-    if (root != NULL && JSON_NODE_TYPE(root) == JSON_NODE_OBJECT) {
-        JsonObject *o = json_node_get_object(root);
+    JsonNode *root = jg->parser_get_root(parser);
+    if (root != NULL && jg->node_get_node_type(root) == JSON_NODE_OBJECT) {
+        JsonObject *o = jg->node_get_object(root);
         info->is_object = TRUE;
-        GList *members = json_object_get_members(o);     /* in document order */
+        GList *members = jg->object_get_members(o);     /* in document order */
         for (GList *m = members; m != NULL && info->keys->len < TUME_JSON_MAX_KEYS; m = m->next)
             g_ptr_array_add(info->keys, g_strdup((const gchar *)m->data));
         g_list_free(members);
 
-        info->msisdn = member_string(o, "msisdn");
-        info->user_id = member_string(o, "userId");
-        info->screen_name = member_string(o, "screenName");
-        info->locale = member_string(o, "locale");
-        if (json_object_has_member(o, "pin"))
+        info->msisdn = member_string(jg, o, "msisdn");
+        info->user_id = member_string(jg, o, "userId");
+        info->screen_name = member_string(jg, o, "screenName");
+        info->locale = member_string(jg, o, "locale");
+        if (jg->object_has_member(o, "pin"))
             info->sensitive |= TUME_SENS_PIN;
-        if (json_object_has_member(o, "accessToken"))
+        if (jg->object_has_member(o, "accessToken"))
             info->sensitive |= TUME_SENS_ACCESS_TOKEN;
-        info->access_token = member_string(o, "accessToken");
-        JsonNode *c = json_object_get_member(o, "contacts");
-        if (c != NULL && JSON_NODE_TYPE(c) == JSON_NODE_ARRAY) {
-            JsonArray *a = json_node_get_array(c);
-            info->contacts = json_array_get_length(a);
-            if (is_address_book(a))
+        info->access_token = member_string(jg, o, "accessToken");
+        JsonNode *c = jg->object_get_member(o, "contacts");
+        if (c != NULL && jg->node_get_node_type(c) == JSON_NODE_ARRAY) {
+            JsonArray *a = jg->node_get_array(c);
+            info->contacts = jg->array_get_length(a);
+            if (is_address_book(jg, a))
                 info->sensitive |= TUME_SENS_ADDRESS_BOOK;
         }
-        JsonNode *sip = json_object_get_member(o, "sip");
-        if (sip != NULL && JSON_NODE_TYPE(sip) == JSON_NODE_OBJECT) {
-            JsonObject *so = json_node_get_object(sip);
-            info->sip_proxy = member_string(so, "proxy");
-            info->sip_username = member_string(so, "username");
-            info->sip_domain = member_string(so, "domain");
-            if (json_object_has_member(so, "password"))
+        JsonNode *sip = jg->object_get_member(o, "sip");
+        if (sip != NULL && jg->node_get_node_type(sip) == JSON_NODE_OBJECT) {
+            JsonObject *so = jg->node_get_object(sip);
+            info->sip_proxy = member_string(jg, so, "proxy");
+            info->sip_username = member_string(jg, so, "username");
+            info->sip_domain = member_string(jg, so, "domain");
+            if (jg->object_has_member(so, "password"))
                 info->sensitive |= TUME_SENS_SIP_PASSWORD;
         }
     }
-    g_object_unref(parser);
+    jg->object_unref(parser);
     return TRUE;
 }
 

@@ -508,11 +508,47 @@ test_http_connect_request(void)
     g_string_free(longline, TRUE);
     g_assert_false(tume_http_connect_request(NULL, 0, NULL, NULL, NULL, &port));
 }
+/* json-glib is opened at the first body read, not at load time: before it
+ * the process has no json-glib mapped, after it it has (the test binary,
+ * like the plugin, does not link it).  Runs first. */
+static gboolean
+json_glib_mapped(void)
+{
+    gchar *maps = NULL;
+    gboolean found;
+
+    g_assert_true(g_file_get_contents("/proc/self/maps", &maps, NULL, NULL));
+    found = strstr(maps, "libjson-glib-1.0") != NULL;
+    g_free(maps);
+    return found;
+}
+
+static void
+test_json_glib_on_first_body(void)
+{
+    tume_json_info_t info;
+
+    if (!g_file_test("/proc/self/maps", G_FILE_TEST_EXISTS)) {
+        g_test_skip("no /proc/self/maps");
+        return;
+    }
+    g_assert_false(json_glib_mapped());
+    /* refused before json-glib: still not loaded */
+    g_assert_false(tume_json_inspect((const guint8 *)"{'a':1}", 7, &info));
+    tume_json_info_clear(&info);
+    g_assert_false(json_glib_mapped());
+    g_assert_true(tume_json_inspect((const guint8 *)"{\"msisdn\":\"+34600\"}", 19, &info));
+    g_assert_cmpstr(info.msisdn, ==, "+34600");
+    tume_json_info_clear(&info);
+    g_assert_true(json_glib_mapped());
+}
+
 
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/api/json-glib-opened-at-first-body", test_json_glib_on_first_body);
     g_test_add_func("/api/table/shipped", test_shipped_table);
     g_test_add_func("/api/precheck/depth", test_precheck_depth);
     g_test_add_func("/api/precheck/not-strict", test_precheck_not_strict);
