@@ -761,7 +761,12 @@ dissect_tume_front(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *da
 
     if (flow != NULL) {
         decrypted_walk_t w = { flow, pinfo, FALSE, 0 };
-        tume_each_data_source(pinfo, "Decrypted TLS", decrypted_source, &w);
+        /* the frame's decrypted sources (a walk over all its data sources
+         * by name): wanted only until the flow is known to be decrypted,
+         * and in TLS 1.3 until the server's certificate is read */
+        if ((app_data && !flow->decrypted) ||
+            (flow->tls13 && flow->cert == NULL && tume_flow_from_server(flow, pinfo)))
+            tume_each_data_source(pinfo, "Decrypted TLS", decrypted_source, &w);
         if (app_data) {
             if (w.any)
                 flow->decrypted = TRUE;
