@@ -7,7 +7,7 @@
 # Output (cache variables, 1 or empty): TUME_HAVE_TLSINFO,
 # TUME_HAVE_TVB_GET_UINT8, TUME_PREFS_BOOL_IS_BOOL, TUME_HEUR_RETURNS_BOOL,
 # TUME_UAT_CB_BOOL, TUME_HAVE_DATA_SOURCE_TVB_BY_NAME, TUME_HAVE_PLUGIN_DESCRIBE,
-# TUME_FVALUE_IS_POINTER, TUME_HAVE_DATA_SOURCE_DESCRIPTION, TUME_HAVE_TRY_STRING_WITH_DATA,
+# TUME_HAVE_DATA_SOURCE_DESCRIPTION, TUME_HAVE_TRY_STRING_WITH_DATA,
 # TUME_STAT_INIT_BOOL;
 # TUME_FEATURE_DEFINITIONS lists those found.
 include(CheckCSourceCompiles)
@@ -53,10 +53,6 @@ int main(void) { stat_tap_init_cb f = i; return f != 0; }" TUME_STAT_INIT_BOOL)
 check_c_source_compiles("#include <wsutil/plugins.h>
 int main(void) { return (int)WS_PLUGIN_DESC_DISSECTOR; }" TUME_HAVE_PLUGIN_DESCRIBE)
 
-# field_info::value became a pointer (4.1)
-check_c_source_compiles("${_pre}#include <epan/ftypes/ftypes.h>
-int main(void) { field_info *fi = 0; return (int)fvalue_get_uinteger(fi->value); }" TUME_FVALUE_IS_POINTER)
-
 # dissector_try_string_new() became dissector_try_string_with_data() (4.5)
 check_c_source_compiles("${_pre}
 int main(void) { return dissector_try_string_with_data((dissector_table_t)0, \"x\", (tvbuff_t *)0,
@@ -68,7 +64,7 @@ unset(CMAKE_REQUIRED_FLAGS)
 
 set(TUME_FEATURE_DEFINITIONS "")
 foreach(_f TUME_HAVE_TLSINFO TUME_HAVE_TVB_GET_UINT8 TUME_PREFS_BOOL_IS_BOOL TUME_HEUR_RETURNS_BOOL
-           TUME_UAT_CB_BOOL TUME_HAVE_DATA_SOURCE_TVB_BY_NAME TUME_HAVE_PLUGIN_DESCRIBE TUME_FVALUE_IS_POINTER
+           TUME_UAT_CB_BOOL TUME_HAVE_DATA_SOURCE_TVB_BY_NAME TUME_HAVE_PLUGIN_DESCRIBE
            TUME_HAVE_DATA_SOURCE_DESCRIPTION TUME_HAVE_TRY_STRING_WITH_DATA TUME_STAT_INIT_BOOL)
   if(${_f})
     list(APPEND TUME_FEATURE_DEFINITIONS ${_f})

@@ -376,13 +376,15 @@ tume_json_inspect(const guint8 *buf, gsize len, tume_json_info_t *info)
     memset(info, 0, sizeof *info);
     info->keys = g_ptr_array_new_with_free_func(g_free);
     info->contacts = -1;
-    if (buf == NULL || len == 0)
-        return FALSE;
+    /* by its length alone (buf may be NULL then: the caller need not
+     * fetch a body it would only refuse) */
     if (len > TUME_JSON_MAX_BYTES) {
         info->error = g_strdup_printf("JSON body of %" G_GSIZE_FORMAT " bytes, over the %d byte limit",
                                       len, TUME_JSON_MAX_BYTES);
         return FALSE;
     }
+    if (buf == NULL || len == 0)
+        return FALSE;
     if (!g_utf8_validate((const gchar *)buf, (gssize)len, NULL)) {
         info->error = g_strdup("JSON body is not valid UTF-8");
         return FALSE;
@@ -672,6 +674,204 @@ tume_http_skip_empty_lines(const guint8 *buf, gsize len)
     while (i < len && (buf[i] == '\r' || buf[i] == '\n'))
         i++;
     return i;
+}
+
+/* Case-insensitive compare of n bytes of buf (which holds them) with s. */
+static int
+buf_ncasecmp(const guint8 *buf, const char *s, gsize n)
+{
+    return g_ascii_strncasecmp((const char *)buf, s, n);
+}
+
+/* A header line "name: value": is it name (case-insensitive)?  Sets the
+ * value without surrounding blanks. */
+static gboolean
+header_is(const guint8 *line, gsize linelen, const char *name, const guint8 **value, gsize *value_len)
+{
+    const gsize n = strlen(name);
+    if (linelen <= n || buf_ncasecmp(line, name, n) != 0 || line[n] != ':')
+        return FALSE;
+    gsize s = n + 1, e = linelen;
+    while (s < e && (line[s] == ' ' || line[s] == '\t'))
+        s++;
+    while (e > s && (line[e - 1] == ' ' || line[e - 1] == '\t'))
+        e--;
+    *value = line + s;
+    *value_len = e - s;
+    return TRUE;
+}
+
+/* A decimal number of at most 18 digits (no sign), the whole value. */
+static gboolean
+decimal_value(const guint8 *v, gsize len, guint64 *out)
+{
+    guint64 n = 0;
+    if (len == 0 || len > 18)
+        return FALSE;
+    for (gsize i = 0; i < len; i++) {
+        if (!g_ascii_isdigit(v[i]))
+            return FALSE;
+        n = n * 10 + (guint64)(v[i] - '0');
+    }
+    *out = n;
+    return TRUE;
+}
+
+/* Is "chunked" the last transfer coding of the value? */
+static gboolean
+ends_chunked(const guint8 *v, gsize len)
+{
+    static const char chunked[] = "chunked";
+    const gsize n = sizeof chunked - 1;
+    while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+        len--;
+    return len >= n && buf_ncasecmp(v + len - n, chunked, n) == 0 &&
+           (len == n || v[len - n - 1] == ',' || v[len - n - 1] == ' ' || v[len - n - 1] == '\t');
+}
+
+/* Length of a chunked body at buf (chunks, last chunk, trailer lines, the
+ * empty line); FALSE when it does not end within len or is not chunked
+ * coding.  Each turn moves on by at least one line. */
+static gboolean
+chunked_length(const guint8 *buf, gsize len, gsize *out)
+{
+    gsize off = 0, linelen, next;
+
+    while (off < len) {
+        if (!line_end(buf + off, len - off, &linelen, &next))
+            return FALSE;
+        guint64 size = 0;
+        gsize i = 0;
+        for (; i < linelen && g_ascii_isxdigit(buf[off + i]); i++) {
+            if (size > (G_MAXUINT64 >> 8))
+                return FALSE;             /* more than any capture holds */
+            size = (size << 4) | (guint64)g_ascii_xdigit_value(buf[off + i]);
+        }
+        if (i == 0)
+            return FALSE;
+        off += next;
+        if (size == 0) {
+            /* trailer lines, then the empty line */
+            for (;;) {
+                if (!line_end(buf + off, len - off, &linelen, &next))
+                    return FALSE;
+                off += next;
+                if (linelen == 0) {
+                    *out = off;
+                    return TRUE;
+                }
+            }
+        }
+        if (size > len - off)
+            return FALSE;
+        off += (gsize)size;
+        if (!line_end(buf + off, len - off, &linelen, &next) || linelen != 0)
+            return FALSE;
+        off += next;
+    }
+    return FALSE;
+}
+
+gboolean
+tume_http_message(const guint8 *buf, gsize len, gboolean reply_to_head, tume_http_msg_t *m)
+{
+    static const char http[] = "HTTP/1.";
+    const gsize hn = sizeof http - 1;
+    gsize linelen, next, off;
+    guint64 content_length = 0;
+    gboolean have_length = FALSE, chunked = FALSE;
+
+    memset(m, 0, sizeof *m);
+    if (buf == NULL)
+        return FALSE;
+    const gsize hlen = MIN(len, (gsize)TUME_HTTP_MSG_HEAD_MAX);
+    if (!line_end(buf, hlen, &linelen, &next) || linelen == 0)
+        return FALSE;
+    m->line_len = linelen;
+    if (linelen >= hn + 1 && buf_ncasecmp(buf, http, hn) == 0) {
+        /* HTTP/1.x SP code [SP reason] */
+        gsize i = hn + 1;
+        if (i >= linelen || buf[i] != ' ' || linelen < i + 4)
+            return FALSE;
+        guint code = 0;
+        for (gsize k = i + 1; k < i + 4; k++) {
+            if (!g_ascii_isdigit(buf[k]))
+                return FALSE;
+            code = code * 10 + (guint)(buf[k] - '0');
+        }
+        if (linelen > i + 4 && buf[i + 4] != ' ')
+            return FALSE;
+        m->code = code;
+        m->http = TRUE;
+    } else {
+        /* method SP uri SP version */
+        const guint8 *sp1 = memchr(buf, ' ', linelen);
+        if (sp1 == NULL || sp1 == buf)
+            return FALSE;
+        gsize a = (gsize)(sp1 - buf) + 1;
+        const guint8 *sp2 = memchr(buf + a, ' ', linelen - a);
+        if (sp2 == NULL || sp2 == buf + a)
+            return FALSE;
+        gsize b = (gsize)(sp2 - buf) + 1;
+        for (gsize k = 0; k + 1 < a; k++) {
+            if (!g_ascii_isgraph(buf[k]))
+                return FALSE;
+        }
+        m->request = TRUE;
+        m->method = buf;
+        m->method_len = a - 1;
+        m->uri = buf + a;
+        m->uri_len = b - 1 - a;
+        m->http = linelen - b >= hn && buf_ncasecmp(buf + b, http, hn) == 0;
+    }
+    off = next;
+    for (guint lines = 0;; lines++) {
+        if (lines >= TUME_HTTP_MSG_HEAD_LINES_MAX || !line_end(buf + off, hlen - off, &linelen, &next))
+            return FALSE;             /* no whole head within the bounds */
+        const guint8 *line = buf + off;
+        off += next;
+        if (linelen == 0)
+            break;
+        const guint8 *v;
+        gsize vl;
+        if (m->host == NULL && header_is(line, linelen, "host", &v, &vl)) {
+            m->host = v;
+            m->host_len = vl;
+        } else if (m->auth == NULL && header_is(line, linelen, "authorization", &v, &vl)) {
+            m->auth = v;
+            m->auth_len = vl;
+        } else if (m->ctype == NULL && header_is(line, linelen, "content-type", &v, &vl)) {
+            m->ctype = v;
+            m->ctype_len = vl;
+        } else if (header_is(line, linelen, "transfer-encoding", &v, &vl)) {
+            chunked = ends_chunked(v, vl);
+        } else if (!have_length && header_is(line, linelen, "content-length", &v, &vl)) {
+            have_length = decimal_value(v, vl, &content_length);
+        }
+    }
+    m->head_len = off;
+    const gsize rest = len - off;
+    if (!m->request && (reply_to_head || (m->code >= 100 && m->code <= 199) || m->code == 204 || m->code == 304)) {
+        m->msg_len = off;
+        m->complete = TRUE;
+    } else if (chunked) {
+        gsize body;
+        m->complete = chunked_length(buf + off, rest, &body);
+        m->msg_len = off + (m->complete ? body : rest);
+        m->has_body = rest > 0;
+    } else if (have_length) {
+        m->complete = content_length <= rest;
+        m->msg_len = off + (m->complete ? (gsize)content_length : rest);
+        m->has_body = content_length > 0;
+    } else if (m->request) {
+        m->msg_len = off;
+        m->complete = TRUE;
+    } else {
+        m->msg_len = len;             /* to the end of the data */
+        m->complete = TRUE;
+        m->has_body = rest > 0;
+    }
+    return TRUE;
 }
 
 gboolean

@@ -68,7 +68,8 @@ typedef struct {
 gboolean tume_json_precheck(const guint8 *buf, gsize len, guint *depth, const char **why);
 
 /* Inspects a JSON body.  Always fills info (free with tume_json_info_clear);
- * returns info->parsed. */
+ * returns info->parsed.  A body over TUME_JSON_MAX_BYTES is refused by its
+ * length, and buf may then be NULL. */
 gboolean tume_json_inspect(const guint8 *buf, gsize len, tume_json_info_t *info);
 void tume_json_info_clear(tume_json_info_t *info);
 
@@ -129,6 +130,41 @@ gboolean tume_http_first_line(const guint8 *buf, gsize len);
 
 /* Bytes of empty lines (CR and LF) at the start of buf. */
 gsize tume_http_skip_empty_lines(const guint8 *buf, gsize len);
+
+/* ---- one HTTP/1.x message, read where Wireshark's HTTP read it ----
+ *
+ * The plugin lets Wireshark's HTTP read the API (reassembly, de-chunking,
+ * decompression, the body's hand-off to JSON) and reads, beside it, only
+ * what HTTP does not hand on: each message's start line and the three
+ * headers the plugin needs, and where the message ends (RFC 9112 section
+ * 6.3: no body for 1xx, 204 and 304 replies and replies to HEAD; chunked
+ * transfer coding; Content-Length; a request without either has no body;
+ * a reply without either runs to the end of the data).  The values point
+ * into buf. */
+#define TUME_HTTP_MSG_HEAD_MAX        65536
+#define TUME_HTTP_MSG_HEAD_LINES_MAX  1000
+
+typedef struct {
+    gboolean      request;           /* a request line, else a status line */
+    gboolean      http;              /* the version is HTTP/1.x */
+    const guint8 *method, *uri;      /* request */
+    gsize         method_len, uri_len;
+    guint         code;              /* reply: status code */
+    const guint8 *host, *auth, *ctype;   /* first Host, Authorization, Content-Type; NULL: none */
+    gsize         host_len, auth_len, ctype_len;
+    gsize         line_len;          /* the start line, without its line end */
+    gsize         head_len;          /* start line, headers and the empty line */
+    gsize         msg_len;           /* head_len and the body as sent (chunked: encoded) */
+    gboolean      has_body;          /* a body of at least one byte */
+    gboolean      complete;          /* the whole message is in buf */
+} tume_http_msg_t;
+
+/* Reads the message at the start of buf (no leading empty lines).  FALSE
+ * when buf does not start with a whole HTTP/1.x head (start line, header
+ * lines, empty line) within TUME_HTTP_MSG_HEAD_MAX bytes and
+ * TUME_HTTP_MSG_HEAD_LINES_MAX lines.  reply_to_head: the reply answers a
+ * HEAD request (it has no body). */
+gboolean tume_http_message(const guint8 *buf, gsize len, gboolean reply_to_head, tume_http_msg_t *m);
 
 /* buf starts with an HTTP/1.x request line: finds the first Host header
  * in the header lines that follow (at most TUME_HTTP_HEAD_LINES_MAX lines

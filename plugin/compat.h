@@ -43,27 +43,6 @@ typedef gboolean tume_uat_ret_t;
 #define tvb_get_uint8 tvb_get_guint8
 #endif
 
-/* field_info::value became a pointer in 4.1. */
-static inline guint32
-tume_fvalue_uint(field_info *fi)
-{
-#ifdef TUME_FVALUE_IS_POINTER
-    return fvalue_get_uinteger(fi->value);
-#else
-    return fvalue_get_uinteger(&fi->value);
-#endif
-}
-
-static inline const char *
-tume_fvalue_string(field_info *fi)
-{
-#ifdef TUME_FVALUE_IS_POINTER
-    return fvalue_get_string(fi->value);
-#else
-    return fvalue_get_string(&fi->value);
-#endif
-}
-
 /* A string table's dissector, called with or without adding its protocol
  * as a layer: dissector_try_string_with_data() since 4.5. */
 static inline int
@@ -157,5 +136,26 @@ tume_each_data_source(packet_info *pinfo, const char *prefix, void (*fn)(tvbuff_
  * every Debian release, so the one declaration is repeated here. */
 WS_DLL_PUBLIC void tls_set_appdata_dissector(dissector_handle_t tls_handle, packet_info *pinfo,
                                              dissector_handle_t app_handle);
+
+/* What HTTP hands a body's dissector in the media_type table: the
+ * message's type (request, reply), media parameters and header map.
+ * Wireshark 4.0 calls it http_message_info_t (packet-http.h); later
+ * versions media_content_info_t (packet-media-type.h), the same layout. */
+#if defined(__has_include)
+#if __has_include(<epan/dissectors/packet-media-type.h>)
+#include <epan/dissectors/packet-media-type.h>
+#define TUME_HAVE_MEDIA_CONTENT_INFO 1
+#endif
+#endif
+#ifdef TUME_HAVE_MEDIA_CONTENT_INFO
+typedef media_content_info_t tume_media_info_t;
+#define TUME_MEDIA_HTTP_REQUEST  MEDIA_CONTAINER_HTTP_REQUEST
+#define TUME_MEDIA_HTTP_RESPONSE MEDIA_CONTAINER_HTTP_RESPONSE
+#else
+#include <epan/dissectors/packet-http.h>
+typedef http_message_info_t tume_media_info_t;
+#define TUME_MEDIA_HTTP_REQUEST  HTTP_REQUEST
+#define TUME_MEDIA_HTTP_RESPONSE HTTP_RESPONSE
+#endif
 
 #endif /* TUME_COMPAT_H */

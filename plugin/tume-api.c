@@ -1,12 +1,13 @@
 /* tume-api.c - the TU Me provisioning API: JSON over HTTPS, message by message.
  *
  * Wireshark's HTTP dissector does the work of reading the API: reassembly,
- * de-chunking, decompression, request/response pairing.  This file reads
- * what HTTP found from the fields the post-dissector primes (method, URI,
- * status, Host, Authorization, Content-Type, the body as http.file_data, and
- * HTTP's request/response number), one HTTP message at a time, on the first
- * pass, and caches the result per packet.  HTTP's and JSON's own trees are
- * left exactly as they are; the TU Me items go into the packet's tume tree.
+ * de-chunking, decompression, the hand-off of each body to JSON.  On a TU
+ * Me flow's first pass this file reads beside it: each JSON body HTTP hands
+ * on (through a handle in front of JSON's in the media_type table), and
+ * each message's start line and its Host, Authorization and Content-Type
+ * from the bytes HTTP took; the result is cached per packet.  HTTP's and
+ * JSON's own trees are left exactly as they are; the TU Me items go into
+ * the packet's tume tree.
  *
  * Message types come from a table (built-in rows from the reference model,
  * plus the user's rows from the "TU Me API messages" UAT, tried first):
@@ -21,7 +22,6 @@
 
 #include <epan/packet.h>
 #include <epan/epan.h>
-#include <epan/epan_dissect.h>
 #include <epan/exceptions.h>
 #include <epan/conversation.h>
 #include <epan/proto_data.h>
@@ -69,12 +69,7 @@ static int hf_tume_api_token_used_in = -1;
 static gint ett_tume_api = -1;
 static expert_field ei_tume_sensitive = EI_INIT;
 
-/* Wireshark fields we read */
 static int proto_http_id = -1;
-static int hf_http_method = -1, hf_http_uri = -1, hf_http_code = -1, hf_http_host = -1,
-           hf_http_auth = -1, hf_http_ctype = -1, hf_http_file_data = -1,
-           hf_http_req_num = -1, hf_http_res_num = -1, hf_http_req_version = -1,
-           hf_http_res_version = -1;
 static dissector_handle_t http_tls_handle;   /* Wireshark's "http-over-tls" */
 static heur_dtbl_entry_t *http_tls_heur;      /* Wireshark's http_tls heuristic */
 static dissector_table_t tls_port_table, tls_alpn_table;
@@ -173,53 +168,80 @@ api_rules_rebuild(void)
     g_array_append_vals(api_rules, tume_api_builtin_rules, tume_api_builtin_rule_count);
 }
 
-/* ---- reading HTTP's fields, one HTTP message at a time ---- */
+/* ---- reading the API beside Wireshark's HTTP, one message at a time ----
+ *
+ * On a TU Me flow's first pass the plugin calls Wireshark's HTTP as TLS
+ * would, into the packet's own tree (or none), and reads two things beside
+ * it:
+ *  - each JSON body HTTP hands on (de-chunked, decompressed), through the
+ *    plugin's handle standing in front of Wireshark's JSON in the
+ *    media_type table: it inspects the body when a read of the plugin's is
+ *    under way in this packet, then calls JSON unchanged;
+ *  - each message's start line and the headers it needs, from the bytes
+ *    HTTP took (tume_http_message: where HTTP's messages start and end).
+ * The bodies are matched to the messages in order.  No tree is built for
+ * the plugin, no field of HTTP's is marked, no other dissector is run
+ * twice. */
+
+#define TUME_PKT_KEY_READER 20     /* pinfo->pool: the reader_t of the HTTP call under way */
+#define API_BODIES_MAX      256    /* bodies kept per call (HTTP hands on one per message) */
+#define API_MSGS_MAX        1024   /* messages read per call */
 
 typedef struct {
-    gboolean    request, response;
-    const char *method, *uri, *host, *auth, *ctype, *version;
-    guint       code;
-    guint32     number;
-    field_info *body;
-} http_msg_t;
+    gboolean         request;
+    tume_json_info_t js;
+    tume_src_span_t  at;
+} body_rec_t;
 
-#define HTTP_WALK_MAX_DEPTH 8
+typedef struct {
+    GArray *bodies;      /* body_rec_t, in the order HTTP handed them on */
+} reader_t;
 
-static void
-collect_http_fields(proto_node *node, http_msg_t *m, guint depth)
+static dissector_handle_t json_handle;            /* Wireshark's JSON */
+static dissector_table_t json_table;              /* "tume.json": JSON's media types -> Wireshark's JSON */
+static gchar *json_any_type;                      /* one of them */
+static dissector_handle_t tume_json_front_handle;  /* in front of it in media_type */
+
+/* JSON's place in the media_type table: a body HTTP hands on while the
+ * plugin reads the packet is inspected, then JSON gets it unchanged. */
+static int
+dissect_tume_json_front(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
-    for (proto_node *c = node->first_child; c != NULL; c = c->next) {
-        field_info *fi = PNODE_FINFO(c);
-        if (fi != NULL && fi->hfinfo != NULL) {
-            int id = fi->hfinfo->id;
-            if (id == hf_http_method) {
-                m->method = tume_fvalue_string(fi);
-                m->request = TRUE;
-            } else if (id == hf_http_uri) {
-                m->uri = tume_fvalue_string(fi);
-            } else if (id == hf_http_code) {
-                m->code = tume_fvalue_uint(fi);
-                m->response = TRUE;
-            } else if (id == hf_http_host) {
-                m->host = tume_fvalue_string(fi);
-            } else if (id == hf_http_auth) {
-                m->auth = tume_fvalue_string(fi);
-            } else if (id == hf_http_ctype) {
-                m->ctype = tume_fvalue_string(fi);
-            } else if (id == hf_http_req_version || id == hf_http_res_version) {
-                m->version = tume_fvalue_string(fi);
-            } else if (id == hf_http_req_num || id == hf_http_res_num) {
-                m->number = tume_fvalue_uint(fi);
-            } else if (id == hf_http_file_data && m->body == NULL) {
-                m->body = fi;
-            } else if (id == proto_http_id) {
-                continue;          /* an HTTP message inside this one: not ours */
-            }
-        }
-        if (c->first_child != NULL && depth < HTTP_WALK_MAX_DEPTH)
-            collect_http_fields(c, m, depth + 1);
+    reader_t *r = (reader_t *)p_get_proto_data(pinfo->pool, pinfo, proto_tume, TUME_PKT_KEY_READER);
+    const tume_media_info_t *mi = (const tume_media_info_t *)data;
+
+    /* only what HTTP/1.x hands on with its header map (not, say, a part of
+     * a multipart body) */
+    if (r != NULL && mi != NULL && mi->data != NULL && r->bodies->len < API_BODIES_MAX &&
+        (mi->type == TUME_MEDIA_HTTP_REQUEST || mi->type == TUME_MEDIA_HTTP_RESPONSE)) {
+        body_rec_t b;
+        guint len = tvb_captured_length(tvb);
+        memset(&b, 0, sizeof b);
+        b.request = mi->type == TUME_MEDIA_HTTP_REQUEST;
+        /* a body over the limit is refused by length, never flattened */
+        tume_json_inspect(len > 0 && len <= TUME_JSON_MAX_BYTES ? tvb_get_ptr(tvb, 0, (gint)len) : NULL,
+                          len, &b.js);
+        tume_src_span_of_any(pinfo, tvb, 0, (gint)len, &b.at);
+        g_array_append_val(r->bodies, b);
     }
+    /* JSON, as HTTP would have called it: this handle is already JSON's
+     * layer, so through the plugin's table (JSON's media types) without
+     * adding it again; the lookup leaves pinfo->match_string, which JSON
+     * shows, as it was */
+    if (json_table == NULL)
+        return 0;
+    const char *type = pinfo->match_string;
+    if (type == NULL || dissector_get_string_handle(json_table, type) == NULL)
+        type = json_any_type;
+    return tume_try_string(json_table, type, tvb, pinfo, tree, FALSE, data);
 }
+
+typedef struct {
+    gboolean    request;
+    const char *method, *uri, *host, *auth, *ctype;
+    guint       code;
+    tume_json_info_t *js;      /* its body's facts, or NULL */
+} http_msg_t;
 
 static gboolean
 is_json(const char *ctype)
@@ -233,69 +255,67 @@ fs_strdup(const char *s)
     return s ? wmem_strdup(wmem_file_scope(), s) : NULL;
 }
 
-/* The request a reply answers.  HTTP/1.1 answers requests in order, so the
- * oldest unanswered request is the one, pipelined or not.  Wireshark 4.0's
- * HTTP numbers its messages per frame, so its number is used only to check a
- * frame that holds one message (a request the plugin did not see, e.g. before
- * the flow was known, would otherwise shift the queue).  Interim 1xx
+static const char *
+pool_strndup(packet_info *pinfo, const guint8 *p, gsize n)
+{
+    return p != NULL ? wmem_strndup(pinfo->pool, (const char *)p, n) : NULL;
+}
+
+/* The request a reply answers: HTTP/1.1 answers requests in order, so the
+ * oldest unanswered request is the one, pipelined or not.  Interim 1xx
  * replies never get here. */
 static tume_api_msg_t *
-answered_request(tume_flow_t *flow, const http_msg_t *h, gboolean single)
+answered_request(tume_flow_t *flow)
 {
-    tume_api_msg_t *req = NULL;
-
-    if (single && h->number != 0)
-        req = (tume_api_msg_t *)wmem_map_lookup(flow->api_requests, GUINT_TO_POINTER(h->number));
-    if (req != NULL) {
-        /* drop it, and anything older that will never be answered */
-        while (wmem_list_count(flow->api_pending) > 0) {
-            wmem_list_frame_t *head = wmem_list_head(flow->api_pending);
-            const void *d = wmem_list_frame_data(head);
-            wmem_list_remove_frame(flow->api_pending, head);
-            if (d == req)
-                break;
-        }
-        return req;
-    }
     if (wmem_list_count(flow->api_pending) == 0)
         return NULL;
     wmem_list_frame_t *head = wmem_list_head(flow->api_pending);
-    req = (tume_api_msg_t *)wmem_list_frame_data(head);
+    tume_api_msg_t *req = (tume_api_msg_t *)wmem_list_frame_data(head);
     wmem_list_remove_frame(flow->api_pending, head);
     return req;
 }
 
+/* Does the oldest unanswered request have the method HEAD (its reply has
+ * no body)? */
+static gboolean
+pending_head(const tume_flow_t *flow)
+{
+    if (flow->api_pending == NULL || wmem_list_count(flow->api_pending) == 0)
+        return FALSE;
+    const tume_api_msg_t *req = (const tume_api_msg_t *)wmem_list_frame_data(wmem_list_head(flow->api_pending));
+    return req->method != NULL && strcmp(req->method, "HEAD") == 0;
+}
+
 static tume_api_msg_t *
-classify_message(packet_info *pinfo, tume_flow_t *flow, const http_msg_t *h, gboolean single,
-                 guint32 *evidence)
+classify_message(packet_info *pinfo, tume_flow_t *flow, const http_msg_t *h, guint32 *evidence)
 {
     tume_api_msg_t *msg = wmem_new0(wmem_file_scope(), tume_api_msg_t);
-    tume_json_info_t js;
+    tume_json_info_t none;
+    const tume_json_info_t *js = h->js;
     gboolean by_content = FALSE;
 
+    if (js == NULL) {
+        memset(&none, 0, sizeof none);
+        none.contacts = -1;
+        js = &none;
+    }
     msg->request = h->request;
     msg->contacts = -1;
-    memset(&js, 0, sizeof js);
-    js.contacts = -1;
-    if (h->body != NULL && h->body->length > 0 && is_json(h->ctype)) {
-        const guint8 *p = tvb_get_ptr(h->body->ds_tvb, h->body->start, h->body->length);
-        tume_json_inspect(p, (gsize)h->body->length, &js);
-        if (js.error != NULL)
-            msg->malformed = wmem_strdup(wmem_file_scope(), js.error);
-    }
-    if (js.keys != NULL && js.keys->len > 0) {
-        msg->nkeys = js.keys->len;
+    if (js->error != NULL)
+        msg->malformed = wmem_strdup(wmem_file_scope(), js->error);
+    if (js->keys != NULL && js->keys->len > 0) {
+        msg->nkeys = js->keys->len;
         msg->keys = wmem_alloc_array(wmem_file_scope(), const char *, msg->nkeys);
         for (guint i = 0; i < msg->nkeys; i++)
-            msg->keys[i] = fs_strdup((const char *)g_ptr_array_index(js.keys, i));
+            msg->keys[i] = fs_strdup((const char *)g_ptr_array_index(js->keys, i));
     }
-    msg->msisdn = fs_strdup(js.msisdn);
-    msg->user_id = fs_strdup(js.user_id);
-    msg->screen_name = fs_strdup(js.screen_name);
-    msg->locale = fs_strdup(js.locale);
-    msg->sip_proxy = fs_strdup(js.sip_proxy);
-    msg->contacts = js.contacts;
-    msg->sensitive = js.sensitive;
+    msg->msisdn = fs_strdup(js->msisdn);
+    msg->user_id = fs_strdup(js->user_id);
+    msg->screen_name = fs_strdup(js->screen_name);
+    msg->locale = fs_strdup(js->locale);
+    msg->sip_proxy = fs_strdup(js->sip_proxy);
+    msg->contacts = js->contacts;
+    msg->sensitive = js->sensitive;
     msg->frame = pinfo->num;
 
     if (h->request) {
@@ -306,22 +326,20 @@ classify_message(packet_info *pinfo, tume_flow_t *flow, const http_msg_t *h, gbo
         /* file-scope copies: the table's strings belong to the UAT, which
          * the user may edit (and free) before the redissection */
         msg->type = fs_strdup(tume_api_classify((const tume_api_rule_t *)(void *)api_rules->data,
-                                                api_rules->len, FALSE, h->method, path, js.keys,
+                                                api_rules->len, FALSE, h->method, path, js->keys,
                                                 &by_content));
         g_free(path);
         if (msg->type == NULL)
             msg->type = "unknown";
         /* a token carried by the request: Authorization: Bearer, or a body's accessToken */
         gchar *bearer = tume_bearer_token(h->auth);
-        const tume_link_t *tl = tume_link_use(pinfo, TUME_LINK_TOKEN, bearer != NULL ? bearer : js.access_token);
+        const tume_link_t *tl = tume_link_use(pinfo, TUME_LINK_TOKEN, bearer != NULL ? bearer : js->access_token);
         g_free(bearer);
         if (tl != NULL)
             msg->token_from = tl->frame;
-        if (single && h->number != 0)
-            wmem_map_insert(flow->api_requests, GUINT_TO_POINTER(h->number), msg);
         wmem_list_append(flow->api_pending, msg);
     } else {
-        tume_api_msg_t *req = answered_request(flow, h, single);
+        tume_api_msg_t *req = answered_request(flow);
         msg->code = h->code;
         if (req != NULL) {
             msg->answers = req->type;
@@ -335,103 +353,110 @@ classify_message(packet_info *pinfo, tume_flow_t *flow, const http_msg_t *h, gbo
             msg->type = wmem_strdup_printf(wmem_file_scope(), "%s_reply", req->type);
         if (msg->type == NULL)
             msg->type = fs_strdup(tume_api_classify((const tume_api_rule_t *)(void *)api_rules->data,
-                                                    api_rules->len, TRUE, NULL, NULL, js.keys, &by_content));
+                                                    api_rules->len, TRUE, NULL, NULL, js->keys, &by_content));
         if (msg->type == NULL)
             msg->type = "unknown";
     }
     if (!h->request && h->code >= 200 && h->code <= 299) {
         /* what later messages may use: a config reply's SIP account, a token */
-        if (js.sip_username != NULL && (js.sip_domain != NULL || js.sip_proxy != NULL)) {
+        if (js->sip_username != NULL && (js->sip_domain != NULL || js->sip_proxy != NULL)) {
             /* one offer, under user@domain and user@proxy (a REGISTER's
              * From may name either) */
             tume_link_t *offer = NULL;
-            const char *hosts[] = { js.sip_domain, js.sip_proxy };
+            const char *hosts[] = { js->sip_domain, js->sip_proxy };
             for (guint i = 0; i < G_N_ELEMENTS(hosts); i++) {
                 if (hosts[i] == NULL || (i == 1 && g_ascii_strcasecmp(hosts[0] ? hosts[0] : "", hosts[1]) == 0))
                     continue;
                 gchar *host = g_ascii_strdown(hosts[i], -1);
-                gchar *key = g_strdup_printf("%s@%s", js.sip_username, host);
+                gchar *key = g_strdup_printf("%s@%s", js->sip_username, host);
                 offer = tume_link_offer(pinfo, TUME_LINK_SIP_ACCOUNT, key, offer);
                 g_free(key);
                 g_free(host);
             }
             msg->offer = offer;
             msg->offer_kind = TUME_LINK_SIP_ACCOUNT;
-        } else if (js.access_token != NULL) {
-            msg->offer = tume_link_offer(pinfo, TUME_LINK_TOKEN, js.access_token, NULL);
+        } else if (js->access_token != NULL) {
+            msg->offer = tume_link_offer(pinfo, TUME_LINK_TOKEN, js->access_token, NULL);
             msg->offer_kind = TUME_LINK_TOKEN;
         }
     }
     if (by_content)
         *evidence |= TUME_EV_API_SIGNATURE;
-    tume_json_info_clear(&js);
     return msg;
 }
 
-/* Reads the HTTP messages HTTP added to root after the node `after`
- * (first pass, a TU Me flow): Host evidence, then each message typed into
- * the packet's record. */
+/* The messages HTTP read from tvb's first `taken` bytes (first pass, a TU
+ * Me flow): Host evidence, then each message typed into the packet's
+ * record, with the bodies HTTP handed on. */
 static void
-read_http_messages(packet_info *pinfo, tume_flow_t *flow, proto_node *root, proto_node *after)
+read_http_messages(packet_info *pinfo, tume_flow_t *flow, tvbuff_t *tvb, guint taken, reader_t *r)
 {
-    tume_pkt_t *pkt = (tume_pkt_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_tume, TUME_PKT_KEY_FILE);
-    proto_node *first = after != NULL ? after->next : root->first_child;
-    guint count = 0;
+    tume_pkt_t *pkt = NULL;
+    guint off = 0, next_body = 0;
 
-    for (proto_node *n = first; n != NULL; n = n->next) {
-        field_info *fi = PNODE_FINFO(n);
-        if (fi != NULL && fi->hfinfo != NULL && fi->hfinfo->id == proto_http_id)
-            count++;
-    }
-    if (count == 0)
-        return;
-    /* one HTTP message in the whole frame (see answered_request) */
-    gboolean single = count == 1 && (pkt == NULL || pkt->api_msgs == NULL);
+    for (guint n = 0; off < taken && n < API_MSGS_MAX; n++) {
+        const guint avail = taken - off;
+        const guint8 *p = tvb_get_ptr(tvb, (gint)off, (gint)avail);
+        gsize skip = tume_http_skip_empty_lines(p, avail);
+        if (skip >= avail)
+            break;
+        tume_http_msg_t hm;
+        if (!tume_http_message(p + skip, avail - skip, flow->api_pending != NULL && pending_head(flow), &hm))
+            break;          /* what HTTP took is no message we can read on: stop */
+        const guint at = off + (guint)skip;
+        off = at + (guint)MIN(hm.msg_len, (gsize)(avail - skip));
 
-    for (proto_node *n = first; n != NULL; n = n->next) {
-        field_info *fi = PNODE_FINFO(n);
-        if (fi == NULL || fi->hfinfo == NULL || fi->hfinfo->id != proto_http_id)
-            continue;
-        http_msg_t h;
-        memset(&h, 0, sizeof h);
-        collect_http_fields(n, &h, 0);
-        if (!h.request && !h.response)
-            continue;
+        /* the body HTTP handed on for this message, if it has one */
+        body_rec_t *body = NULL;
+        const char *ctype = pool_strndup(pinfo, hm.ctype, hm.ctype_len);
+        if (hm.has_body && is_json(ctype)) {
+            while (next_body < r->bodies->len) {
+                body_rec_t *b = &g_array_index(r->bodies, body_rec_t, next_body++);
+                if (b->request == hm.request) {
+                    body = b;
+                    break;
+                }
+            }
+        }
         /* SIP read by HTTP (the SIP heuristic switched off): not the API */
-        if (h.version != NULL && !g_str_has_prefix(h.version, "HTTP/"))
+        if (!hm.http)
             continue;
         /* an interim reply (100 Continue, 102, 103) answers nothing yet and
          * is not an API message; 101 ends the exchange and is one */
-        if (h.response && h.code >= 100 && h.code <= 199 && h.code != 101)
+        if (!hm.request && hm.code >= 100 && hm.code <= 199 && hm.code != 101)
             continue;
+
+        http_msg_t h;
+        memset(&h, 0, sizeof h);
+        h.request = hm.request;
+        h.method = pool_strndup(pinfo, hm.method, hm.method_len);
+        h.uri = pool_strndup(pinfo, hm.uri, hm.uri_len);
+        h.host = pool_strndup(pinfo, hm.host, hm.host_len);
+        h.auth = pool_strndup(pinfo, hm.auth, hm.auth_len);
+        h.ctype = ctype;
+        h.code = hm.code;
+        h.js = body != NULL ? &body->js : NULL;
 
         tume_flow_set_kind(flow, pinfo, TUME_FLOW_PROVISIONING);
         guint32 ev = 0;
-        if (h.request && h.host != NULL) {
+        if (h.request && hm.host != NULL) {
             /* Host may carry a port */
-            gsize hl = strcspn(h.host, ":");
-            if (tume_host_role(tume_cfg->signalling_domains, tume_cfg->provisioning_domains,
-                               (const guint8 *)h.host, hl) != TUME_ROLE_NONE)
+            const guint8 *colon = (const guint8 *)memchr(hm.host, ':', hm.host_len);
+            gsize hl = colon != NULL ? (gsize)(colon - hm.host) : hm.host_len;
+            if (tume_host_role(tume_cfg->signalling_domains, tume_cfg->provisioning_domains, hm.host, hl)
+                != TUME_ROLE_NONE)
                 ev |= TUME_EV_HTTP_HOST;
         }
         if (ev)
             tume_flow_add_evidence(flow, pinfo, ev);
 
-        if (flow->api_requests == NULL) {
-            flow->api_requests = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+        if (flow->api_pending == NULL)
             flow->api_pending = wmem_list_new(wmem_file_scope());
-        }
-        tume_api_msg_t *msg = classify_message(pinfo, flow, &h, single, &ev);
-        tume_src_span_of(pinfo, fi->ds_tvb, fi->start, fi->length, &msg->at_msg);
-        if (fi->ds_tvb != NULL && fi->length > 0) {
-            gint next = 0;
-            gint line = tvb_find_line_end(fi->ds_tvb, fi->start, fi->length, &next, FALSE);
-            tume_src_span_of(pinfo, fi->ds_tvb, fi->start, line > 0 ? line : 0, &msg->at_line);
-        } else {
-            msg->at_line.ds = -1;
-        }
-        if (h.body != NULL)
-            tume_src_span_of(pinfo, h.body->ds_tvb, h.body->start, h.body->length, &msg->at_body);
+        tume_api_msg_t *msg = classify_message(pinfo, flow, &h, &ev);
+        tume_src_span_of_any(pinfo, tvb, (gint)at, (gint)(off - at), &msg->at_msg);
+        tume_src_span_of_any(pinfo, tvb, (gint)at, (gint)hm.line_len, &msg->at_line);
+        if (body != NULL)
+            msg->at_body = body->at;
         else
             msg->at_body.ds = -1;
         if (ev & TUME_EV_API_SIGNATURE)
@@ -467,116 +492,53 @@ http_call(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, gbool
     return ret;
 }
 
-/* The HTTP fields the plugin reads, marked as referenced for one call of
- * HTTP ("primed", as a display filter does), so that even a tree that
- * fakes every other item (tshark -Y, or the scratch tree) holds them.
- * The marks are put back as they were straight after the call. */
-#define HTTP_PRIMED_MAX 24
-
-typedef struct {
-    header_field_info *hfi;
-    hf_ref_type        ref;
-} primed_t;
-
-static guint
-prime_http_fields(primed_t *saved)
-{
-    const int ids[] = { proto_http_id, hf_http_method, hf_http_uri, hf_http_code, hf_http_host, hf_http_auth,
-                        hf_http_ctype, hf_http_file_data, hf_http_req_num, hf_http_res_num,
-                        hf_http_req_version, hf_http_res_version };
-    guint n = 0;
-
-    for (guint i = 0; i < G_N_ELEMENTS(ids) && n + 2 <= HTTP_PRIMED_MAX; i++) {
-        if (ids[i] <= 0)
-            continue;
-        header_field_info *hfi = proto_registrar_get_nth((guint)ids[i]);
-        if (hfi == NULL)
-            continue;
-        saved[n].hfi = hfi;
-        saved[n++].ref = hfi->ref_type;
-        if (hfi->ref_type == HF_REF_TYPE_NONE || hfi->ref_type == HF_REF_TYPE_INDIRECT)
-            hfi->ref_type = HF_REF_TYPE_DIRECT;   /* newer versions' PRINT is kept */
-        if (hfi->parent > 0) {
-            header_field_info *parent = proto_registrar_get_nth((guint)hfi->parent);
-            if (parent != NULL) {
-                saved[n].hfi = parent;
-                saved[n++].ref = parent->ref_type;
-                if (parent->ref_type == HF_REF_TYPE_NONE)
-                    parent->ref_type = HF_REF_TYPE_INDIRECT;
-            }
-        }
-    }
-    return n;
-}
-
+/* After HTTP's call (also when it threw): the messages are read, the
+ * bodies' facts freed, and the packet's reader put back as it was. */
 static void
-unprime_http_fields(const primed_t *saved, guint n)
+read_after_http(packet_info *pinfo, tume_flow_t *flow, tvbuff_t *tvb, gboolean done, reader_t *r,
+                reader_t *outer)
 {
-    while (n-- > 0)             /* in reverse: a parent saved twice ends as it was first */
-        saved[n].hfi->ref_type = saved[n].ref;
-}
-
-/* After HTTP's call: the messages it added to root after `after` are
- * read, and the scratch tree (if any) is freed, also when the reading
- * throws. */
-static void
-read_after_http(packet_info *pinfo, tume_flow_t *flow, proto_node *root, proto_node *after,
-                epan_dissect_t *scratch)
-{
+    p_set_proto_data(pinfo->pool, pinfo, proto_tume, TUME_PKT_KEY_READER, outer);
+    /* what HTTP took: up to where it asked for more, else all of it */
+    guint taken = tvb_captured_length(tvb);
+    if (done && pinfo->desegment_len > 0 && pinfo->desegment_offset >= 0)
+        taken = MIN(taken, (guint)pinfo->desegment_offset);
     TRY {
-        read_http_messages(pinfo, flow, root, after);
+        read_http_messages(pinfo, flow, tvb, taken, r);
     }
-    CATCH_ALL {
-        if (scratch != NULL)
-            epan_dissect_free(scratch);
-        RETHROW;
+    FINALLY {
+        for (guint i = 0; i < r->bodies->len; i++)
+            tume_json_info_clear(&g_array_index(r->bodies, body_rec_t, i).js);
+        g_array_free(r->bodies, TRUE);
     }
     ENDTRY;
-    if (scratch != NULL)
-        epan_dissect_free(scratch);
 }
 
-/* HTTP on a TU Me flow, first pass: Wireshark's HTTP reads the data into a
- * protocol tree, and the plugin reads the fields it needs from that: the
- * packet's own tree when there is one, else a scratch tree of its own,
- * freed straight after.  The fields are primed for the call, so an
- * invisible tree builds only them (HTTP's and JSON's other items stay
- * fake, as with no tree).  So the cost of a tree is paid only for the
- * provisioning messages of TU Me flows, never for other traffic. */
+/* HTTP on a TU Me flow, first pass: Wireshark's HTTP reads the data, into
+ * the packet's own tree or none, and the plugin reads beside it (see
+ * above).  The cost over stock is the plugin's own reading: the start lines
+ * and the JSON bodies of TU Me's provisioning messages. */
 static int
 read_http(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, tume_flow_t *flow,
           gboolean add_layer)
 {
-    epan_dissect_t *volatile scratch = NULL;
-    proto_node *volatile root = NULL;
-    proto_node *volatile after;
-    primed_t saved[HTTP_PRIMED_MAX];
-    volatile guint nsaved;
+    reader_t r;
+    reader_t *outer = (reader_t *)p_get_proto_data(pinfo->pool, pinfo, proto_tume, TUME_PKT_KEY_READER);
     volatile int ret = 0;
 
-    if (tree != NULL) {
-        root = (proto_node *)proto_tree_get_root(tree);
-    } else {
-        scratch = epan_dissect_new(pinfo->epan, TRUE, FALSE);
-        root = (proto_node *)scratch->tree;
-    }
-    after = root->last_child;
-    nsaved = prime_http_fields(saved);
+    r.bodies = g_array_new(FALSE, FALSE, sizeof(body_rec_t));
+    p_set_proto_data(pinfo->pool, pinfo, proto_tume, TUME_PKT_KEY_READER, &r);
     TRY {
-        /* into the real tree when there is one, so that filters and -V
-         * see HTTP's items as they would without the plugin */
-        ret = http_call(tvb, pinfo, root, data, add_layer);
+        ret = http_call(tvb, pinfo, tree, data, add_layer);
     }
     CATCH_ALL {
         /* HTTP threw: the messages it read before are kept, then its
          * exception goes on */
-        unprime_http_fields(saved, nsaved);
-        read_after_http(pinfo, flow, root, after, scratch);
+        read_after_http(pinfo, flow, tvb, FALSE, &r, outer);
         RETHROW;
     }
     ENDTRY;
-    unprime_http_fields(saved, nsaved);
-    read_after_http(pinfo, flow, root, after, scratch);
+    read_after_http(pinfo, flow, tvb, TRUE, &r, outer);
     return ret;
 }
 
@@ -902,6 +864,19 @@ tume_api_register(module_t *module, expert_module_t *em)
                                                            "TU Me HTTP reader", "tume_http", proto_tume,
                                                            FT_PROTOCOL);
     tume_http_handle = register_dissector("tume_http", dissect_tume_http, proto_tume_http);
+    /* Wireshark's JSON, for the handle in front of it (a table, so that it
+     * can be called without adding JSON's layer a second time) */
+    register_dissector_table("tume.json", "JSON behind the TU Me plugin's reader", proto_tume_http, FT_STRING,
+                             0 /* case-sensitive (STRING_CASE_SENSITIVE from 4.2) */);
+}
+
+/* The media types whose dissector is Wireshark's JSON. */
+static void
+collect_json_types(const gchar *table_name _U_, ftenum_t selector_type _U_, gpointer key, gpointer value,
+                   gpointer user_data)
+{
+    if (key != NULL && dtbl_entry_get_handle((dtbl_entry_t *)value) == json_handle)
+        *(GSList **)user_data = g_slist_prepend(*(GSList **)user_data, g_strdup((const gchar *)key));
 }
 
 void
@@ -920,22 +895,33 @@ tume_api_handoff(void)
     if (proto_http_id > 0)
         heur_dissector_add("tls", dissect_tume_api_heur_tls, "HTTP over TLS on TU Me flows (TU Me plugin)",
                            "tume_api_tls", proto_http_id, HEURISTIC_ENABLE);
-    hf_http_method = proto_registrar_get_id_byname("http.request.method");
-    hf_http_uri = proto_registrar_get_id_byname("http.request.uri");
-    hf_http_code = proto_registrar_get_id_byname("http.response.code");
-    hf_http_host = proto_registrar_get_id_byname("http.host");
-    hf_http_auth = proto_registrar_get_id_byname("http.authorization");
-    hf_http_ctype = proto_registrar_get_id_byname("http.content_type");
-    hf_http_file_data = proto_registrar_get_id_byname("http.file_data");
-    hf_http_req_num = proto_registrar_get_id_byname("http.request_number");
-    hf_http_res_num = proto_registrar_get_id_byname("http.response_number");
-    hf_http_req_version = proto_registrar_get_id_byname("http.request.version");
-    hf_http_res_version = proto_registrar_get_id_byname("http.response.version");
+    /* in front of Wireshark's JSON in the media_type table (see
+     * dissect_tume_json_front); a handle of JSON's protocol, so that the
+     * table and Decode As still name JSON */
+    json_handle = find_dissector_add_dependency("json", proto_tume);
+    if (json_handle != NULL && tume_json_front_handle == NULL) {
+        tume_json_front_handle = create_dissector_handle(dissect_tume_json_front,
+                                                         dissector_handle_get_protocol_index(json_handle));
+        json_table = find_dissector_table("tume.json");
+        GSList *types = NULL;
+        dissector_table_foreach("media_type", collect_json_types, &types);
+        for (GSList *t = types; t != NULL; t = t->next) {
+            dissector_add_string("tume.json", (const gchar *)t->data, json_handle);
+            dissector_add_string("media_type", (const gchar *)t->data, tume_json_front_handle);
+            if (json_any_type == NULL || strcmp((const gchar *)t->data, "application/json") == 0) {
+                g_free(json_any_type);
+                json_any_type = g_strdup((const gchar *)t->data);
+            }
+        }
+        g_slist_free_full(types, g_free);
+    }
 }
 
 void
 tume_api_shutdown(void)
 {
+    g_free(json_any_type);
+    json_any_type = NULL;
     if (api_rules != NULL)
         g_array_free(api_rules, TRUE);
     api_rules = NULL;

@@ -560,8 +560,9 @@ tume_flow_register(expert_module_t *em)
 
 /* ---- where bytes are, across passes ---- */
 
-void
-tume_src_span_of(packet_info *pinfo, tvbuff_t *tvb, gint start, gint len, tume_src_span_t *at)
+/* tvb must be a data source itself, else at->ds is -1 */
+static void
+src_span_of(packet_info *pinfo, tvbuff_t *tvb, gint start, gint len, tume_src_span_t *at)
 {
     gint i = 0;
 
@@ -589,7 +590,7 @@ tume_src_span_of_any(packet_info *pinfo, tvbuff_t *tvb, gint start, gint len, tu
     gint base = ds == tvb ? 0 : tvb_raw_offset(tvb) - tvb_raw_offset(ds);
     if (ds == NULL || base < 0)
         return;
-    tume_src_span_of(pinfo, ds, base + start, len, at);
+    src_span_of(pinfo, ds, base + start, len, at);
 }
 
 tvbuff_t *

@@ -131,7 +131,6 @@ typedef struct tume_flow {
     guint32          enc_client_finished; /* TLS 1.3: frame of the client's Finished (0: not yet) */
     guint8           enc_tickets;    /* TLS 1.3: TUME_ENC_TICKETS_*, the window of NewSessionTickets */
     guint32          enc_ping;       /* a ping no pong answered yet: its frame (0: none) */
-    wmem_map_t      *api_requests;   /* HTTP request number -> request (frames with one message) */
     wmem_list_t     *api_pending;    /* requests not answered yet, oldest first */
     /* The TLS session's application data as the SIP stream dissector sees
      * it (tume-sip.c): undecided while only keep-alives came, then SIP, or
@@ -182,10 +181,9 @@ typedef struct {
     gint    start, len;
 } tume_src_span_t;
 
-/* Records where [start, start+len) of tvb is: tvb must be a data source
- * itself, else at->ds is -1. */
-void tume_src_span_of(packet_info *pinfo, tvbuff_t *tvb, gint start, gint len, tume_src_span_t *at);
-/* The same for any tvb: a subset is traced back to its data source. */
+/* Records where [start, start+len) of tvb is (at->ds is -1 when it is in
+ * none of the packet's data sources): a subset is traced back to its data
+ * source. */
 void tume_src_span_of_any(packet_info *pinfo, tvbuff_t *tvb, gint start, gint len, tume_src_span_t *at);
 /* The data source of a span in this dissection of the frame, *start and
  * *len set; else fallback with 0, 0 (the sources differ from the first pass). */

@@ -93,6 +93,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)tume_interceptor_match(il, s);
             tume_strlist_free(il);
         }
+        {
+            /* HTTP/1.x messages one after the other, as the API reader walks them */
+            gsize off = 0;
+            for (guint i = 0; i < 64 && off < n; i++) {
+                tume_http_msg_t hm;
+                off += tume_http_skip_empty_lines(p + off, n - off);
+                if (off >= n || !tume_http_message(p + off, n - off, (i & 1) != 0, &hm))
+                    break;
+                g_assert(hm.line_len < hm.head_len && hm.head_len <= hm.msg_len && hm.msg_len <= n - off);
+                g_assert(hm.host == NULL || (hm.host >= p + off && hm.host + hm.host_len <= p + off + hm.head_len));
+                g_assert(hm.uri == NULL || hm.uri + hm.uri_len <= p + off + hm.line_len);
+                off += hm.msg_len;
+            }
+        }
         tume_strlist_free(l);
         g_free(path);
         g_free(s);

@@ -508,6 +508,83 @@ test_http_connect_request(void)
     g_string_free(longline, TRUE);
     g_assert_false(tume_http_connect_request(NULL, 0, NULL, NULL, NULL, &port));
 }
+/* ---- tume_http_message: one HTTP/1.x message's start, headers and end ---- */
+
+static void
+check_msg(const char *text, gboolean head, gboolean ok, gsize msg_len, gboolean complete)
+{
+    tume_http_msg_t m;
+    gboolean got = tume_http_message((const guint8 *)text, strlen(text), head, &m);
+    g_assert_cmpint(got, ==, ok);
+    if (ok) {
+        g_assert_cmpuint(m.msg_len, ==, msg_len);
+        g_assert_cmpint(m.complete, ==, complete);
+    }
+}
+
+static void
+test_http_message(void)
+{
+    tume_http_msg_t m;
+    const char *req = "POST /tume/v1/register?x=1 HTTP/1.1\r\nHost: api.tu.com:443\r\n"
+                      "authorization:  Bearer abc \r\nContent-Type: application/json\r\n"
+                      "Content-Length: 2\r\n\r\n{}GET /h HTTP/1.1\r\n\r\n";
+    g_assert_true(tume_http_message((const guint8 *)req, strlen(req), FALSE, &m));
+    g_assert_true(m.request);
+    g_assert_true(m.http);
+    g_assert_cmpmem(m.method, m.method_len, "POST", 4);
+    g_assert_cmpmem(m.uri, m.uri_len, "/tume/v1/register?x=1", 21);
+    g_assert_cmpmem(m.host, m.host_len, "api.tu.com:443", 14);
+    g_assert_cmpmem(m.auth, m.auth_len, "Bearer abc", 10);
+    g_assert_cmpmem(m.ctype, m.ctype_len, "application/json", 16);
+    g_assert_cmpuint(m.line_len, ==, 35);
+    g_assert_cmpuint(m.msg_len, ==, strlen(req) - strlen("GET /h HTTP/1.1\r\n\r\n"));
+    g_assert_true(m.has_body);
+    g_assert_true(m.complete);
+    /* the next message, no body */
+    const char *next = req + m.msg_len;
+    g_assert_true(tume_http_message((const guint8 *)next, strlen(next), FALSE, &m));
+    g_assert_true(m.request && !m.has_body && m.complete);
+    g_assert_cmpuint(m.msg_len, ==, strlen(next));
+
+    /* replies: a status line, a code, bodies by length, chunks, none, to the end */
+    const char *rep = "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
+                      "Transfer-Encoding: gzip, chunked\r\n\r\n3;x=y\r\nabc\r\n0\r\nX-T: 1\r\n\r\nrest";
+    g_assert_true(tume_http_message((const guint8 *)rep, strlen(rep), FALSE, &m));
+    g_assert_false(m.request);
+    g_assert_cmpuint(m.code, ==, 200);
+    g_assert_true(m.has_body && m.complete);
+    g_assert_cmpuint(m.msg_len, ==, strlen(rep) - 4);
+    check_msg("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nxx", FALSE, TRUE, 46, TRUE);
+    check_msg("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n", FALSE, TRUE, 25, TRUE);
+    check_msg("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nxx", TRUE, TRUE, 38, TRUE);      /* to HEAD */
+    check_msg("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nxx", FALSE, TRUE, 40, FALSE);    /* cut */
+    check_msg("HTTP/1.1 200 OK\r\n\r\nall of it", FALSE, TRUE, 28, TRUE);                  /* to the end */
+    check_msg("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", FALSE, TRUE, 52, FALSE);
+    check_msg("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", FALSE, TRUE, 51, FALSE);
+    /* first Content-Length wins; a bad one is no length */
+    check_msg("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 5\r\n\r\nabcdef", FALSE, TRUE, 58, TRUE);
+    check_msg("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\nabc", FALSE, TRUE, 39, TRUE);
+    /* bare LF line ends, as HTTP reads them */
+    check_msg("GET / HTTP/1.1\nHost: a\n\n", FALSE, TRUE, 24, TRUE);
+    /* not a whole head, or not a start line */
+    check_msg("GET / HTTP/1.1\r\nHost: a\r\n", FALSE, FALSE, 0, FALSE);
+    check_msg("\r\nGET / HTTP/1.1\r\n\r\n", FALSE, FALSE, 0, FALSE);
+    check_msg("HTTP/1.1 2x0 OK\r\n\r\n", FALSE, FALSE, 0, FALSE);
+    check_msg("GET\r\n\r\n", FALSE, FALSE, 0, FALSE);
+    /* SIP read through this function: a message, but not HTTP */
+    g_assert_true(tume_http_message((const guint8 *)"REGISTER sip:x SIP/2.0\r\n\r\n", 26, FALSE, &m));
+    g_assert_true(m.request);
+    g_assert_false(m.http);
+    /* too many header lines */
+    GString *big = g_string_new("GET / HTTP/1.1\r\n");
+    for (guint i = 0; i <= TUME_HTTP_MSG_HEAD_LINES_MAX; i++)
+        g_string_append(big, "X: y\r\n");
+    g_string_append(big, "\r\n");
+    g_assert_false(tume_http_message((const guint8 *)big->str, big->len, FALSE, &m));
+    g_string_free(big, TRUE);
+}
+
 /* json-glib is opened at the first body read, not at load time: before it
  * the process has no json-glib mapped, after it it has (the test binary,
  * like the plugin, does not link it).  Runs first. */
@@ -550,6 +627,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/api/json-glib-opened-at-first-body", test_json_glib_on_first_body);
     g_test_add_func("/api/table/shipped", test_shipped_table);
+    g_test_add_func("/api/http/message", test_http_message);
     g_test_add_func("/api/precheck/depth", test_precheck_depth);
     g_test_add_func("/api/precheck/not-strict", test_precheck_not_strict);
     g_test_add_func("/api/precheck/repeated-keys", test_precheck_repeated_keys);
