@@ -233,6 +233,25 @@ class Env:
             raise Failure("tshark wrote to stderr: %s\n%s" % (" ".join(cmd), "\n".join(err)))
         return p.stdout
 
+    def peak_rss(self, args, plugin=True, timeout=600):
+        """Peak resident memory (MiB) of one tshark run with args, output
+        discarded (os.wait4 on the tshark process, as cpu())."""
+        cmd = (self.drop or []) + [self.tshark] + list(args)
+        with tempfile.TemporaryFile() as err:
+            p = subprocess.Popen(cmd, env=self.environ(plugin), cwd=self.root, stdout=subprocess.DEVNULL,
+                                 stderr=err)
+            timer = threading.Timer(timeout, p.kill)
+            timer.start()
+            try:
+                _, status, usage = os.wait4(p.pid, 0)
+            finally:
+                timer.cancel()
+            if os.waitstatus_to_exitcode(status) != 0:
+                err.seek(0)
+                raise Failure("tshark failed under memory measurement: %s\n%s" % (
+                    " ".join(cmd), err.read().decode(errors="replace")[-2000:]))
+        return usage.ru_maxrss / 1024.0
+
     def cpu(self, args, plugin=True, runs=2, timeout=600):
         """CPU time (user + system, seconds) of tshark run with args, output
         discarded: the best of `runs` runs.  Measured on the tshark process

@@ -26,6 +26,8 @@ body, two Content-Length headers ...), and both sides check every byte.
   X10 hostile-keepalive-flood      200 records of 16 KiB of CRLF keep-alives
   X11 hostile-sip-after-finished   the server's Finished and its first SIP
                                    request in one TCP segment
+  X12 hostile-api-gzip-bomb        a 16 KiB gzip API body that inflates to
+                                   16 MiB of JSON (issue 20: memory against stock)
 
 captures/README.md describes each one and the defect it is for.
 """
@@ -461,6 +463,26 @@ def scenario_sip_after_finished(keylog):
 
 
 # ---------------------------------------------------------------------------
+# 12. hostile-api-gzip-bomb (127.0.0.72 -> 127.0.0.92, api.tu.com)
+#    One request whose gzip body (about 16 KiB) inflates to a 16 MiB JSON
+#    object: {"contacts":[],"pad":"aaaa...a"}.  Wireshark's HTTP inflates
+#    it, with or without the plugin; the plugin must add no copy of its own
+#    (the body is over the plugin's JSON limit and never reaches json-glib).
+#    Answered 413.
+# ---------------------------------------------------------------------------
+
+GZIP_BOMB_INFLATED = 16 * 1024 * 1024
+GZIP_BOMB_BODY = '{"contacts":[],"pad":"' + "a" * (GZIP_BOMB_INFLATED - 26) + '"}'
+
+
+def scenario_api_gzip_bomb(keylog):
+    script = [Step([http_request("POST", "/tume/v1/contacts", gz(GZIP_BOMB_BODY),
+                                 [("Content-Encoding", "gzip")])],
+                   [http_response(413, "Payload Too Large", API_ERROR)])]
+    run_script("127.0.0.72", "127.0.0.92", "api", script, keylog)
+
+
+# ---------------------------------------------------------------------------
 # rows for the driver
 # ---------------------------------------------------------------------------
 
@@ -468,6 +490,7 @@ SCENARIOS = [
     # name, function, output mode
     ("hostile-json-nesting", scenario_json_nesting, TLS_KEYS),
     ("hostile-json-repeated-keys", scenario_json_repeated_keys, TLS_KEYS),
+    ("hostile-api-gzip-bomb", scenario_api_gzip_bomb, TLS_KEYS),
     ("hostile-sip-chunked", scenario_sip_chunked, TLS_KEYS),
     ("hostile-sip-double-length", scenario_sip_double_length, TLS_KEYS),
     ("hostile-sip-bare-lf", scenario_sip_bare_lf, TLS_KEYS),
