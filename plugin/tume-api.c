@@ -897,11 +897,14 @@ tume_api_handoff(void)
                            "tume_api_tls", proto_http_id, HEURISTIC_ENABLE);
     /* in front of Wireshark's JSON in the media_type table (see
      * dissect_tume_json_front); a handle of JSON's protocol, so that the
-     * table and Decode As still name JSON */
+     * packet's layers and Decode As's protocol still say JSON */
     json_handle = find_dissector_add_dependency("json", proto_tume);
     if (json_handle != NULL && tume_json_front_handle == NULL) {
-        tume_json_front_handle = create_dissector_handle(dissect_tume_json_front,
-                                                         dissector_handle_get_protocol_index(json_handle));
+        /* a name and a description of its own: Wireshark 4.6 checks that
+         * the handles of a table have distinct descriptions */
+        tume_json_front_handle = create_dissector_handle_with_name_and_description(
+            dissect_tume_json_front, dissector_handle_get_protocol_index(json_handle), "tume_json",
+            "JSON (read by the TU Me plugin on TU Me flows)");
         json_table = find_dissector_table("tume.json");
         GSList *types = NULL;
         dissector_table_foreach("media_type", collect_json_types, &types);
