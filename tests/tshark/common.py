@@ -470,12 +470,10 @@ def build_mixed(env, sources, name, concatenate=False):
     return out, keys
 
 
-def rewrite_tcp_port(src, dst, old, new):
-    """Copies the pcapng file src to dst with TCP port old changed to new in
-    every Ethernet/IPv4 packet (the bundled captures; TCP checksums are not
-    fixed: Wireshark does not check them by default)."""
+def _pcapng_packets(data):
+    """(offset of the packet bytes, captured length) of every Enhanced
+    Packet Block of the pcapng file in data, in order."""
     import struct
-    data = bytearray(open(src, "rb").read())
     off, endian = 0, "<"
     while off + 12 <= len(data):
         if data[off:off + 4] == b"\x0a\x0d\x0d\x0a":
@@ -484,13 +482,22 @@ def rewrite_tcp_port(src, dst, old, new):
         if blen < 12:
             raise ValueError("bad block length at %d" % off)
         if btype == 6:
-            pkt, caplen = off + 28, struct.unpack_from(endian + "I", data, off + 20)[0]
-            if caplen >= 34 and data[pkt + 12:pkt + 14] == b"\x08\x00" and data[pkt + 23] == 6:
-                tcp = pkt + 14 + (data[pkt + 14] & 0x0f) * 4
-                for at in (tcp, tcp + 2):
-                    if at + 2 <= pkt + caplen and struct.unpack_from(">H", data, at)[0] == old:
-                        struct.pack_into(">H", data, at, new)
+            yield off + 28, struct.unpack_from(endian + "I", data, off + 20)[0]
         off += blen
+
+
+def rewrite_tcp_port(src, dst, old, new):
+    """Copies the pcapng file src to dst with TCP port old changed to new in
+    every Ethernet/IPv4 packet (the bundled captures; TCP checksums are not
+    fixed: Wireshark does not check them by default)."""
+    import struct
+    data = bytearray(open(src, "rb").read())
+    for pkt, caplen in _pcapng_packets(data):
+        if caplen >= 34 and data[pkt + 12:pkt + 14] == b"\x08\x00" and data[pkt + 23] == 6:
+            tcp = pkt + 14 + (data[pkt + 14] & 0x0f) * 4
+            for at in (tcp, tcp + 2):
+                if at + 2 <= pkt + caplen and struct.unpack_from(">H", data, at)[0] == old:
+                    struct.pack_into(">H", data, at, new)
     with open(dst, "wb") as f:
         f.write(data)
     os.chmod(dst, 0o644)
@@ -508,25 +515,16 @@ def remap_ipv4(src, dst, mask):
     one before is read by TCP as retransmissions of it)."""
     import struct
     data = bytearray(open(src, "rb").read())
-    off, endian = 0, "<"
     hi, lo = (mask >> 8) & 0xff, mask & 0xff
-    while off + 12 <= len(data):
-        if data[off:off + 4] == b"\x0a\x0d\x0d\x0a":
-            endian = "<" if data[off + 8:off + 12] == b"\x4d\x3c\x2b\x1a" else ">"
-        btype, blen = struct.unpack_from(endian + "II", data, off)
-        if blen < 12:
-            raise ValueError("bad block length at %d" % off)
-        if btype == 6:
-            pkt, caplen = off + 28, struct.unpack_from(endian + "I", data, off + 20)[0]
-            ip = pkt + 14
-            if caplen >= 34 and data[pkt + 12:pkt + 14] == b"\x08\x00" and data[ip] >> 4 == 4:
-                ihl = (data[ip] & 0x0f) * 4
-                for a in (ip + 12, ip + 16):
-                    data[a + 1] ^= hi
-                    data[a + 2] ^= lo
-                struct.pack_into(">H", data, ip + 10, 0)
-                struct.pack_into(">H", data, ip + 10, _ip_checksum(bytes(data[ip:ip + ihl])))
-        off += blen
+    for pkt, caplen in _pcapng_packets(data):
+        ip = pkt + 14
+        if caplen >= 34 and data[pkt + 12:pkt + 14] == b"\x08\x00" and data[ip] >> 4 == 4:
+            ihl = (data[ip] & 0x0f) * 4
+            for a in (ip + 12, ip + 16):
+                data[a + 1] ^= hi
+                data[a + 2] ^= lo
+            struct.pack_into(">H", data, ip + 10, 0)
+            struct.pack_into(">H", data, ip + 10, _ip_checksum(bytes(data[ip:ip + ihl])))
     with open(dst, "wb") as f:
         f.write(data)
     os.chmod(dst, 0o644)
